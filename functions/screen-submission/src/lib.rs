@@ -1,0 +1,93 @@
+//! The screen-submission Lambda: one submission in, one verdict out; support alerted at
+//! once on `hide`, and on `review` in a category the policy marks urgent.
+//!
+//! `main.rs` only wires the AWS adapters; everything here is testable with embedded ones.
+
+use anshin_core::alert::{Alert, AlertError, AlertSink, SubmissionAlert};
+use anshin_core::screen::Screener;
+use anshin_core::submission::Submission;
+use anshin_core::verdict::Verdict;
+use anshin_core::InvalidInput;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::Value;
+use tracing::{info, warn, Instrument};
+
+/// What the handler needs, built once per cold start.
+pub struct Deps<A> {
+    pub screener: Screener,
+    pub alerts: A,
+}
+
+/// What can go wrong, split by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ScreenSubmissionError {
+    /// The payload is wrong; retrying it will not help.
+    #[error("invalid input: {0}")]
+    InvalidInput(#[from] InvalidInput),
+    /// Support could not be told; the invocation fails so that it is retried. Screening
+    /// is deterministic and the alert carries a dedupe key, so a retry is harmless.
+    #[error("{0}")]
+    AlertDelivery(#[from] AlertError),
+}
+
+impl From<ScreenSubmissionError> for Diagnostic {
+    fn from(error: ScreenSubmissionError) -> Self {
+        let error_type = match &error {
+            ScreenSubmissionError::InvalidInput(_) => "InvalidInput",
+            ScreenSubmissionError::AlertDelivery(_) => "AlertDeliveryFailed",
+        };
+        Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// Screens the submission in `event` and alerts support when the verdict calls for it.
+pub async fn handle<A: AlertSink>(
+    event: LambdaEvent<Value>,
+    deps: &Deps<A>,
+) -> Result<Verdict, ScreenSubmissionError> {
+    let request_id = event.context.request_id.clone();
+    let submission = match Submission::from_json(event.payload) {
+        Ok(submission) => submission,
+        Err(error) => {
+            warn!(%request_id, field = %error.field, reason = %error.reason, "refused submission");
+            return Err(error.into());
+        }
+    };
+    let span = tracing::info_span!(
+        "screen_submission",
+        %request_id,
+        submission_id = %submission.submission_id(),
+        author_id = %submission.author_id(),
+        kind = submission.kind().as_str(),
+    );
+    async {
+        let verdict = deps.screener.screen(&submission);
+        // Ids, categories and scores only: the posting's text never reaches the logs.
+        let flagged: Vec<String> = verdict
+            .categories
+            .iter()
+            .map(|c| format!("{}={:.3}", c.category, c.score))
+            .collect();
+        info!(
+            decision = verdict.decision.as_str(),
+            categories = ?flagged,
+            policy_version = %verdict.policy_version,
+            "screened"
+        );
+        if let Some(alert) = SubmissionAlert::for_verdict(&submission, &verdict) {
+            let alert = Alert::Submission(alert);
+            deps.alerts.publish(&alert).await?;
+            info!(
+                dedupe_key = alert.dedupe_key(),
+                event_type = alert.event_type().as_str(),
+                "alerted support"
+            );
+        }
+        Ok(verdict)
+    }
+    .instrument(span)
+    .await
+}

@@ -1,0 +1,115 @@
+//! The user-escalation Lambda: violation confirmed / revoked, withdrawal confirmed,
+//! reinstated, and standing queries — invoked directly with one command, or through SNS
+//! with one command per record.
+//!
+//! An SNS batch is handled record by record and fails as a whole if any record fails, so
+//! that Lambda retries it; every command is idempotent, so the records that had already
+//! succeeded change nothing the second time.
+
+use anshin_core::alert::AlertSink;
+use anshin_core::escalation::{EscalationCommand, EscalationError, EscalationResponse, Escalator};
+use anshin_core::ledger::LedgerStore;
+use anshin_core::InvalidInput;
+use aws_lambda_events::event::sns::SnsEvent;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{info, warn};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserEscalationError {
+    #[error("invalid input: {0}")]
+    InvalidInput(#[from] InvalidInput),
+    #[error("{0}")]
+    Escalation(#[from] EscalationError),
+}
+
+impl From<UserEscalationError> for Diagnostic {
+    fn from(error: UserEscalationError) -> Self {
+        let error_type = match &error {
+            UserEscalationError::InvalidInput(_) => "InvalidInput",
+            UserEscalationError::Escalation(e) => match e {
+                EscalationError::UnknownViolation(_) => "NotFound",
+                EscalationError::ViolationIdConflict { .. }
+                | EscalationError::NoPendingWithdrawal(_)
+                | EscalationError::SameApprover { .. } => "Conflict",
+                EscalationError::Contention(_) => "Contention",
+                EscalationError::Store(_) => "LedgerUnavailable",
+                EscalationError::Alert(_) => "AlertDeliveryFailed",
+            },
+        };
+        Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// What one invocation answers: one response for a direct command, one per record for SNS.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Reply {
+    One(EscalationResponse),
+    Batch(Vec<EscalationResponse>),
+}
+
+/// Reads the invocation as an SNS event if it looks like one, else as a single command.
+pub fn commands(payload: Value) -> Result<(Vec<EscalationCommand>, bool), InvalidInput> {
+    let is_sns = payload
+        .get("Records")
+        .and_then(Value::as_array)
+        .is_some_and(|records| records.iter().any(|r| r.get("Sns").is_some()));
+    if !is_sns {
+        return Ok((vec![EscalationCommand::from_json(payload)?], false));
+    }
+    let event: SnsEvent = serde_json::from_value(payload)
+        .map_err(|_| InvalidInput::new("Records", "is not a well-formed SNS event"))?;
+    let commands = event
+        .records
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| {
+            let message: Value = serde_json::from_str(&record.sns.message).map_err(|_| {
+                InvalidInput::new(&format!("Records[{i}].Sns.Message"), "is not JSON")
+            })?;
+            EscalationCommand::from_json(message).map_err(|e| {
+                InvalidInput::new(&format!("Records[{i}].Sns.Message.{}", e.field), e.reason)
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((commands, true))
+}
+
+pub async fn handle<S: LedgerStore, A: AlertSink>(
+    event: LambdaEvent<Value>,
+    escalator: &Escalator<S, A>,
+) -> Result<Reply, UserEscalationError> {
+    let request_id = event.context.request_id.clone();
+    let (commands, batched) = commands(event.payload).inspect_err(|e| {
+        warn!(%request_id, field = %e.field, reason = %e.reason, "refused escalation command");
+    })?;
+    let mut responses = Vec::with_capacity(commands.len());
+    for command in commands {
+        let kind = command_kind(&command);
+        let response = escalator.handle(command).await.inspect_err(|e| {
+            warn!(%request_id, command = kind, error = %e, "escalation command failed");
+        })?;
+        info!(%request_id, command = kind, "escalation command done");
+        responses.push(response);
+    }
+    Ok(if batched {
+        Reply::Batch(responses)
+    } else {
+        Reply::One(responses.remove(0))
+    })
+}
+
+fn command_kind(command: &EscalationCommand) -> &'static str {
+    match command {
+        EscalationCommand::ViolationConfirmed(_) => "violation_confirmed",
+        EscalationCommand::ViolationRevoked(_) => "violation_revoked",
+        EscalationCommand::WithdrawalConfirmed(_) => "withdrawal_confirmed",
+        EscalationCommand::Reinstated(_) => "reinstated",
+        EscalationCommand::StandingQuery { .. } => "standing_query",
+    }
+}

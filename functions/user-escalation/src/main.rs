@@ -1,0 +1,31 @@
+//! Lambda entry point: read config, build clients once, serve.
+
+use std::sync::Arc;
+
+use anshin_core::adapters::dynamodb::DynamoLedgerStore;
+use anshin_core::adapters::sns::SnsAlertSink;
+use anshin_core::clock::SystemClock;
+use anshin_core::config::EscalationConfig;
+use anshin_core::escalation::Escalator;
+use aws_config::BehaviorVersion;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use serde_json::Value;
+use user_escalation::handle;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = EscalationConfig::from_env()?;
+    let policy = config.policy.load()?;
+    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let escalator = Escalator::new(
+        DynamoLedgerStore::new(aws_sdk_dynamodb::Client::new(&aws), config.ledger_table),
+        SnsAlertSink::new(aws_sdk_sns::Client::new(&aws), config.alert_topic_arn),
+        policy,
+        Arc::new(SystemClock),
+    );
+    run(service_fn(|event: LambdaEvent<Value>| {
+        handle(event, &escalator)
+    }))
+    .await
+}

@@ -1,0 +1,71 @@
+//! `screen` on a 2,000-character Japanese job posting, beside two baselines measured in
+//! the same run: NFKC + lower-casing of the same text (the least any screener must do)
+//! and the normaliser alone. Report `screen` as a ratio to the first.
+//!
+//!     cargo bench -p anshin-core --bench screen
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use anshin_core::normalize::normalize;
+use anshin_core::policy::Policy;
+use anshin_core::screen::Screener;
+use anshin_core::submission::Submission;
+use criterion::{criterion_group, criterion_main, Criterion};
+use serde_json::json;
+use unicode_normalization::UnicodeNormalization;
+
+/// A long, ordinary posting with one evasive contact detail near the end, so that the
+/// rules do real work (a hit, exceptions, evidence mapping) and not only misses.
+fn posting_of_2000_chars() -> String {
+    let paragraphs = [
+        "当社は都内で飲食店を5店舗運営している会社です。新しく立ち上げる予約サイトのデザインとコーディングをお願いできる方を募集します。",
+        "トップページ、店舗一覧、店舗詳細、予約フォーム、お問い合わせの5ページを想定しています。スマートフォンでの表示を最優先に考えています。",
+        "写真素材はこちらで用意しますが、アイコンやイラストはご提案いただけると助かります。ブランドカラーは深い緑と生成りです。",
+        "WordPressでの構築を希望しますが、より良い方法があればご提案ください。公開後の保守についても別途ご相談させてください。",
+        "納期は契約から6週間、予算は40万円から60万円を想定しています。修正は各ページ2回まで含めてご提案ください。",
+        "これまでに制作したサイトのURLをいくつか提案文に添えてください。飲食や小売の実績があれば特に歓迎します。",
+    ];
+    let mut text = String::new();
+    while text.chars().count() < 1_900 {
+        for p in paragraphs {
+            text.push_str(p);
+            text.push('\n');
+        }
+    }
+    text.push_str("急ぎの場合はＬ Ｉ Ｎ Ｅでご連絡ください。");
+    text.chars().take(2_000).collect()
+}
+
+fn bench_screen(c: &mut Criterion) {
+    let body = posting_of_2000_chars();
+    assert_eq!(body.chars().count(), 2_000);
+    let submission = Submission::from_json(json!({
+        "submission_id": "bench-1", "kind": "job_posting", "author_id": "client-1",
+        "title": "飲食店の予約サイト制作", "body": body,
+    }))
+    .expect("valid bench submission");
+    let screener = Screener::new(Arc::new(Policy::embedded().expect("embedded policy")));
+
+    let mut group = c.benchmark_group("2000_char_japanese_posting");
+    group.bench_function("baseline_nfkc_lowercase", |b| {
+        b.iter(|| {
+            black_box(
+                black_box(submission.body())
+                    .nfkc()
+                    .flat_map(char::to_lowercase)
+                    .collect::<String>(),
+            )
+        })
+    });
+    group.bench_function("normalize", |b| {
+        b.iter(|| black_box(normalize(black_box(submission.body()))))
+    });
+    group.bench_function("screen", |b| {
+        b.iter(|| black_box(screener.screen(black_box(&submission))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_screen);
+criterion_main!(benches);

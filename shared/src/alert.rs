@@ -1,0 +1,270 @@
+//! The alert port: how support (and the platform) hear at once about a hidden or urgently
+//! held submission, or an account that moved on the ladder.
+//!
+//! An alert carries ids, categories, decisions and at most a short redacted excerpt —
+//! never the posting's full text — because alerts travel through SNS, e-mail and chat
+//! tools where personal data must not spread. Every alert has a dedupe key: delivery is
+//! at least once (a failed publish fails the invocation, and the retry publishes again),
+//! so subscribers drop repeats by key.
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::ladder::{AccountLevel, LevelChange};
+use crate::submission::Submission;
+use crate::taxonomy::{Category, Severity};
+use crate::verdict::{Decision, Field, Verdict};
+
+/// Longest excerpt an alert carries, in code points.
+pub const MAX_EXCERPT_CHARS: usize = 60;
+const MASK: char = '■';
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertEventType {
+    SubmissionHidden,
+    SubmissionHeldForReview,
+    AccountLevelChanged,
+}
+
+impl AlertEventType {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AlertEventType::SubmissionHidden => "submission_hidden",
+            AlertEventType::SubmissionHeldForReview => "submission_held_for_review",
+            AlertEventType::AccountLevelChanged => "account_level_changed",
+        }
+    }
+}
+
+/// Anything anshin tells support or the platform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Alert {
+    Submission(SubmissionAlert),
+    AccountLevel(AccountLevelAlert),
+}
+
+/// One message attribute, for subscription filter policies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributeValue {
+    String(String),
+    /// A JSON array of strings (SNS `String.Array`).
+    StringArray(Vec<String>),
+}
+
+impl Alert {
+    pub fn event_type(&self) -> AlertEventType {
+        match self {
+            Alert::Submission(a) => a.event_type,
+            Alert::AccountLevel(a) => a.event_type,
+        }
+    }
+
+    pub fn dedupe_key(&self) -> &str {
+        match self {
+            Alert::Submission(a) => &a.dedupe_key,
+            Alert::AccountLevel(a) => &a.dedupe_key,
+        }
+    }
+
+    /// A short subject line for e-mail subscriptions; ids only.
+    pub fn subject(&self) -> String {
+        match self {
+            Alert::Submission(a) => format!(
+                "[anshin] {} {} {}",
+                a.decision.as_str(),
+                a.kind,
+                a.submission_id
+            ),
+            Alert::AccountLevel(a) => format!(
+                "[anshin] account {} {} -> {}",
+                a.user_id,
+                a.previous_level.as_str(),
+                a.level.as_str()
+            ),
+        }
+    }
+
+    /// The attributes subscriptions filter on.
+    pub fn attributes(&self) -> Vec<(&'static str, AttributeValue)> {
+        let s = |v: &str| AttributeValue::String(v.to_owned());
+        let mut attributes = vec![
+            ("event_type", s(self.event_type().as_str())),
+            ("dedupe_key", s(self.dedupe_key())),
+        ];
+        match self {
+            Alert::Submission(a) => attributes.extend([
+                ("decision", s(a.decision.as_str())),
+                (
+                    "categories",
+                    AttributeValue::StringArray(
+                        a.categories.iter().map(|c| c.id().to_owned()).collect(),
+                    ),
+                ),
+                ("severity", s(a.severity.as_str())),
+                ("kind", s(&a.kind)),
+            ]),
+            Alert::AccountLevel(a) => attributes.extend([
+                ("level", s(a.level.as_str())),
+                ("previous_level", s(a.previous_level.as_str())),
+                ("user_id", s(&a.user_id)),
+                ("category", s(a.category.map_or("none", |c| c.id()))),
+            ]),
+        }
+        attributes
+    }
+}
+
+/// Tells support, and the platform through a filtered subscription, that an account
+/// moved on the ladder: show a warning, disable it, or ask a second member to confirm a
+/// withdrawal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountLevelAlert {
+    pub event_type: AlertEventType,
+    /// The same change of the same user for the same reason → the same key.
+    pub dedupe_key: String,
+    pub user_id: String,
+    pub previous_level: AccountLevel,
+    pub level: AccountLevel,
+    /// The violation (or action) that caused the change.
+    pub cause: String,
+    pub category: Option<Category>,
+    pub points: u32,
+    pub policy_version: String,
+}
+
+impl AccountLevelAlert {
+    pub fn new(
+        user_id: &str,
+        change: LevelChange,
+        cause: &str,
+        category: Option<Category>,
+        points: u32,
+        policy_version: &str,
+    ) -> Self {
+        AccountLevelAlert {
+            event_type: AlertEventType::AccountLevelChanged,
+            dedupe_key: dedupe_key(&[user_id, cause, change.from.as_str(), change.to.as_str()]),
+            user_id: user_id.to_owned(),
+            previous_level: change.from,
+            level: change.to,
+            cause: cause.to_owned(),
+            category,
+            points,
+            policy_version: policy_version.to_owned(),
+        }
+    }
+}
+
+/// 128 bits of SHA-256 over the parts, separated so that ("ab","c") ≠ ("a","bc").
+fn dedupe_key(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0x1f]);
+    }
+    hex::encode(&hasher.finalize()[..16])
+}
+
+/// A message to support about one screened submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionAlert {
+    pub event_type: AlertEventType,
+    /// Same submission, same content, same decision, same policy → same key, so that a
+    /// retried invocation's second alert can be recognised downstream.
+    pub dedupe_key: String,
+    pub submission_id: String,
+    pub author_id: String,
+    pub kind: String,
+    pub decision: Decision,
+    pub categories: Vec<Category>,
+    pub severity: Severity,
+    pub policy_version: String,
+    pub model_version: Option<String>,
+    pub content_hash: String,
+    /// A few words around the first evidence, with the evidence itself and every digit
+    /// masked: enough to triage, not enough to leak a phone number or an ID.
+    pub excerpt: String,
+}
+
+impl SubmissionAlert {
+    /// The alert this verdict calls for, if any (see [`Verdict::needs_alert`]).
+    pub fn for_verdict(submission: &Submission, verdict: &Verdict) -> Option<SubmissionAlert> {
+        if !verdict.needs_alert() {
+            return None;
+        }
+        let event_type = match verdict.decision {
+            Decision::Hide => AlertEventType::SubmissionHidden,
+            _ => AlertEventType::SubmissionHeldForReview,
+        };
+        Some(SubmissionAlert {
+            event_type,
+            dedupe_key: dedupe_key(&[
+                &verdict.submission_id,
+                &verdict.content_hash,
+                verdict.decision.as_str(),
+                &verdict.policy_version,
+            ]),
+            submission_id: verdict.submission_id.clone(),
+            author_id: submission.author_id().to_string(),
+            kind: submission.kind().as_str().to_owned(),
+            decision: verdict.decision,
+            categories: verdict.categories.iter().map(|c| c.category).collect(),
+            severity: verdict.severity().unwrap_or(Severity::Low),
+            policy_version: verdict.policy_version.clone(),
+            model_version: verdict.model_version.clone(),
+            content_hash: verdict.content_hash.clone(),
+            excerpt: redacted_excerpt(submission, verdict),
+        })
+    }
+}
+
+/// Takes the text around the first piece of evidence and masks every evidence span and
+/// every digit in it.
+fn redacted_excerpt(submission: &Submission, verdict: &Verdict) -> String {
+    let evidence: Vec<_> = verdict
+        .categories
+        .iter()
+        .flat_map(|c| c.evidence.iter())
+        .collect();
+    let (field, anchor) = evidence
+        .iter()
+        .map(|e| (e.field, e.start))
+        .min_by_key(|(f, start)| (*f == Field::Body, *start))
+        .unwrap_or((Field::Body, 0));
+    let text = match field {
+        Field::Title => submission.title().unwrap_or_default(),
+        Field::Body => submission.body(),
+    };
+    let start = anchor.saturating_sub(MAX_EXCERPT_CHARS / 3);
+    text.chars()
+        .enumerate()
+        .skip(start)
+        .take(MAX_EXCERPT_CHARS)
+        .map(|(i, ch)| {
+            let in_evidence = evidence
+                .iter()
+                .any(|e| e.field == field && (e.start..e.end).contains(&i));
+            if in_evidence || ch.is_numeric() {
+                MASK
+            } else if ch.is_whitespace() {
+                ' '
+            } else {
+                ch
+            }
+        })
+        .collect()
+}
+
+/// Why an alert did not go out. The message is safe to log (no posting text).
+#[derive(Debug, thiserror::Error)]
+#[error("alert delivery failed: {0}")]
+pub struct AlertError(pub String);
+
+/// Where alerts go: SNS in AWS, a collector or stderr locally.
+pub trait AlertSink: Send + Sync {
+    fn publish(&self, alert: &Alert) -> impl Future<Output = Result<(), AlertError>> + Send;
+}

@@ -1,0 +1,207 @@
+//! The rule engine: runs a policy's compiled patterns over normalised text and reports
+//! which rules hit where.
+//!
+//! Keywords of every rule go into one Aho-Corasick automaton, so adding keywords costs
+//! nothing per rule; regular expressions run one by one (each has its own literal
+//! prefilter, which skips most texts quickly). Allow-list exceptions run only for a rule
+//! that hit, and drop exactly the hits whose span they overlap.
+
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::{Regex, RegexBuilder};
+
+use crate::normalize::normalize;
+use crate::policy::PolicyError;
+use crate::submission::SubmissionKind;
+use crate::taxonomy::Category;
+
+/// Compiles a policy pattern the way the engine runs it: case-insensitive (the text is
+/// already lower-cased, but a pattern author's `LINE` should still mean `line`).
+pub fn compile_pattern(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(1 << 22)
+        .build()
+}
+
+/// One rule of the policy, ready to run.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub id: String,
+    pub description: String,
+    pub category: Category,
+    /// How sure this rule alone makes us that the category applies, in (0, 1].
+    pub weight: f64,
+    pub regexes: Vec<Regex>,
+    pub keywords: Vec<String>,
+    /// The rule's own exceptions followed by its category's.
+    pub exceptions: Vec<Regex>,
+    /// `None` means every kind.
+    pub kinds: Option<Vec<SubmissionKind>>,
+}
+
+impl CompiledRule {
+    fn applies_to(&self, kind: SubmissionKind) -> bool {
+        self.kinds.as_ref().is_none_or(|ks| ks.contains(&kind))
+    }
+}
+
+/// Where one rule hit, as byte ranges of the normalised text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleHit {
+    /// Index into [`RuleEngine::rules`].
+    pub rule: usize,
+    pub spans: Vec<Range<usize>>,
+}
+
+#[derive(Debug)]
+pub struct RuleEngine {
+    rules: Vec<CompiledRule>,
+    keywords: AhoCorasick,
+    /// For each keyword pattern id, the rule it belongs to.
+    keyword_rule: Vec<usize>,
+}
+
+impl RuleEngine {
+    pub(crate) fn new(rules: Vec<CompiledRule>) -> Result<Self, PolicyError> {
+        let mut keyword_patterns = Vec::new();
+        let mut keyword_rule = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            // Keywords pass through the same normaliser as the text, so an author can
+            // write ＬＩＮＥ or ゼロキュウゼロ and still match what the screener sees.
+            for keyword in &rule.keywords {
+                let normalised = normalize(keyword);
+                if !normalised.as_str().is_empty() {
+                    keyword_patterns.push(normalised.as_str().to_owned());
+                    keyword_rule.push(index);
+                }
+            }
+        }
+        let keywords = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&keyword_patterns)
+            .map_err(|e| PolicyError::Matcher(e.to_string()))?;
+        Ok(RuleEngine {
+            rules,
+            keywords,
+            keyword_rule,
+        })
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// Every rule that hits `text` (already normalised) for a submission of `kind`, with
+    /// its spans, after exceptions. Rules come out in policy order; spans in text order.
+    pub fn find_hits(&self, kind: SubmissionKind, text: &str) -> Vec<RuleHit> {
+        let mut spans: Vec<Vec<Range<usize>>> = vec![Vec::new(); self.rules.len()];
+        for m in self.keywords.find_overlapping_iter(text) {
+            spans[self.keyword_rule[m.pattern().as_usize()]].push(m.range());
+        }
+        for (index, rule) in self.rules.iter().enumerate() {
+            for regex in &rule.regexes {
+                spans[index].extend(regex.find_iter(text).map(|m| m.range()));
+            }
+        }
+
+        let mut hits = Vec::new();
+        for (index, mut rule_spans) in spans.into_iter().enumerate() {
+            let rule = &self.rules[index];
+            if rule_spans.is_empty() || !rule.applies_to(kind) {
+                continue;
+            }
+            if !rule.exceptions.is_empty() {
+                let allowed: Vec<Range<usize>> = rule
+                    .exceptions
+                    .iter()
+                    .flat_map(|e| e.find_iter(text).map(|m| m.range()))
+                    .collect();
+                rule_spans.retain(|hit| !allowed.iter().any(|a| overlaps(a, hit)));
+            }
+            if rule_spans.is_empty() {
+                continue;
+            }
+            rule_spans.sort_by_key(|r| (r.start, r.end));
+            rule_spans.dedup();
+            hits.push(RuleHit {
+                rule: index,
+                spans: rule_spans,
+            });
+        }
+        hits
+    }
+}
+
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: &str, regexes: &[&str], keywords: &[&str], exceptions: &[&str]) -> CompiledRule {
+        CompiledRule {
+            id: id.into(),
+            description: String::new(),
+            category: Category::OffPlatformContact,
+            weight: 0.5,
+            regexes: regexes
+                .iter()
+                .map(|r| compile_pattern(r).unwrap())
+                .collect(),
+            keywords: keywords.iter().map(|s| s.to_string()).collect(),
+            exceptions: exceptions
+                .iter()
+                .map(|e| compile_pattern(e).unwrap())
+                .collect(),
+            kinds: None,
+        }
+    }
+
+    #[test]
+    fn keywords_are_normalised_like_the_text_and_regexes_ignore_case() {
+        let engine = RuleEngine::new(vec![
+            rule("kw", &[], &["ＬＩＮＥ交換"], &[]),
+            rule("re", &["Telegram"], &[], &[]),
+        ])
+        .unwrap();
+        let text = normalize("line交換しましょう、telegramでも");
+        let hits = engine.find_hits(SubmissionKind::Message, text.as_str());
+        assert_eq!(hits.len(), 2);
+        assert_eq!(&text.as_str()[hits[0].spans[0].clone()], "line交換");
+        assert_eq!(&text.as_str()[hits[1].spans[0].clone()], "telegram");
+    }
+
+    #[test]
+    fn an_exception_drops_only_the_hits_it_overlaps() {
+        let engine =
+            RuleEngine::new(vec![rule("line", &["line"], &[], &["lineスタンプ"])]).unwrap();
+        let only_sticker = normalize("lineスタンプのデザインをお願いします");
+        assert!(engine
+            .find_hits(SubmissionKind::JobPosting, only_sticker.as_str())
+            .is_empty());
+
+        let both = normalize("lineスタンプ制作です。詳細はline idへ");
+        let hits = engine.find_hits(SubmissionKind::JobPosting, both.as_str());
+        assert_eq!(hits.len(), 1);
+        assert_eq!(
+            hits[0].spans.len(),
+            1,
+            "the sticker mention is excused, the ID is not"
+        );
+    }
+
+    #[test]
+    fn a_rule_limited_to_some_kinds_is_silent_for_the_others() {
+        let mut limited = rule("msg-only", &["dm"], &[], &[]);
+        limited.kinds = Some(vec![SubmissionKind::Message]);
+        let engine = RuleEngine::new(vec![limited]).unwrap();
+        assert_eq!(engine.find_hits(SubmissionKind::Message, "dm me").len(), 1);
+        assert!(engine
+            .find_hits(SubmissionKind::Profile, "dm me")
+            .is_empty());
+    }
+}

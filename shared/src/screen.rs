@@ -1,0 +1,395 @@
+//! `Submission → Verdict`: normalise each field, run the policy's rules, join the
+//! classifier's scores when there is one, and decide.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::normalize::{normalize, NormalizedText};
+use crate::policy::Policy;
+use crate::submission::{Submission, SubmissionKind};
+use crate::taxonomy::Category;
+use crate::verdict::{CategoryFinding, Decision, Evidence, Field, ScoreSource, Verdict};
+
+/// Evidence spans kept per category; enough to show the poster what to fix without
+/// turning a long spam post into a long verdict.
+pub const MAX_EVIDENCE_PER_CATEGORY: usize = 5;
+
+/// What a classifier sees: the submission's fields after the rules' normalisation, so
+/// that the model and the rules read the same text.
+pub struct ScreenDocument<'a> {
+    pub kind: SubmissionKind,
+    pub title: Option<&'a NormalizedText>,
+    pub body: &'a NormalizedText,
+}
+
+/// A text classifier that scores every category. The ONNX model plugs in here; until
+/// then the screener runs on rules alone.
+pub trait Classifier: Send + Sync {
+    /// Reported in every verdict as `model_version`.
+    fn version(&self) -> &str;
+    /// A probability in 0..1 per category, indexed by [`Category::index`].
+    fn predict(&self, document: &ScreenDocument<'_>) -> [f64; Category::ALL.len()];
+}
+
+/// Screens submissions against one policy and, optionally, one classifier.
+#[derive(Clone)]
+pub struct Screener {
+    policy: Arc<Policy>,
+    classifier: Option<Arc<dyn Classifier>>,
+}
+
+impl Screener {
+    pub fn new(policy: Arc<Policy>) -> Self {
+        Screener {
+            policy,
+            classifier: None,
+        }
+    }
+
+    pub fn with_classifier(mut self, classifier: Arc<dyn Classifier>) -> Self {
+        self.classifier = Some(classifier);
+        self
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn screen(&self, submission: &Submission) -> Verdict {
+        let title = submission.title().map(|t| (t, normalize(t)));
+        let body = (submission.body(), normalize(submission.body()));
+        let fields: Vec<(Field, &str, &NormalizedText)> = title
+            .as_ref()
+            .map(|(raw, norm)| (Field::Title, *raw, norm))
+            .into_iter()
+            .chain([(Field::Body, body.0, &body.1)])
+            .collect();
+
+        let mut by_category: Vec<CategoryHits> = vec![CategoryHits::default(); Category::ALL.len()];
+        let engine = self.policy.rules();
+        for &(field, original, normalised) in &fields {
+            for hit in engine.find_hits(submission.kind(), normalised.as_str()) {
+                let rule = &engine.rules()[hit.rule];
+                let hits = &mut by_category[rule.category.index()];
+                hits.rules.insert(hit.rule);
+                hits.spans.extend(hit.spans.iter().map(|span| {
+                    (
+                        field,
+                        to_char_range(original, normalised.original_range(span.clone())),
+                    )
+                }));
+            }
+        }
+
+        let model_scores = self.classifier.as_ref().map(|c| {
+            c.predict(&ScreenDocument {
+                kind: submission.kind(),
+                title: title.as_ref().map(|(_, n)| n),
+                body: &body.1,
+            })
+        });
+
+        let mut categories = Vec::new();
+        for category in Category::ALL {
+            let hits = &by_category[category.index()];
+            let rule_score = round4(
+                1.0 - hits
+                    .rules
+                    .iter()
+                    .map(|&r| 1.0 - engine.rules()[r].weight)
+                    .product::<f64>(),
+            );
+            let model_score = model_scores.map_or(0.0, |s| round4(s[category.index()]));
+            let (score, source) = if model_score > rule_score {
+                (model_score, ScoreSource::Model)
+            } else {
+                (rule_score, ScoreSource::Rule)
+            };
+            let settings = self.policy.category(category);
+            if score < settings.review_threshold {
+                continue;
+            }
+            categories.push(CategoryFinding {
+                category,
+                score,
+                source,
+                severity: settings.severity,
+                urgent: settings.urgent,
+                rules: hits
+                    .rules
+                    .iter()
+                    .map(|&r| engine.rules()[r].id.clone())
+                    .collect(),
+                evidence: evidence(&hits.spans, &fields),
+                message_ja: settings.message_ja.clone(),
+                message_en: settings.message_en.clone(),
+            });
+        }
+
+        let decision = categories
+            .iter()
+            .map(|f| {
+                if f.score >= self.policy.category(f.category).hide_threshold {
+                    Decision::Hide
+                } else {
+                    Decision::Review
+                }
+            })
+            .max()
+            .unwrap_or(Decision::Allow);
+        // Stable order: highest score first, taxonomy order among equals.
+        categories.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.category.cmp(&b.category))
+        });
+
+        Verdict {
+            submission_id: submission.submission_id().to_string(),
+            decision,
+            categories,
+            policy_version: self.policy.version().to_owned(),
+            model_version: self.classifier.as_ref().map(|c| c.version().to_owned()),
+            content_hash: content_hash(title.as_ref().map(|(_, n)| n), &body.1),
+        }
+    }
+}
+
+#[derive(Clone, Default)]
+struct CategoryHits {
+    /// Rule indices; a set, because a rule that hits twice counts once.
+    rules: BTreeSet<usize>,
+    /// Evidence as (field, code-point range in the original field).
+    spans: Vec<(Field, Range<usize>)>,
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Byte range → code-point range of the same text.
+fn to_char_range(text: &str, bytes: Range<usize>) -> Range<usize> {
+    let start = text[..bytes.start].chars().count();
+    start..start + text[bytes].chars().count()
+}
+
+/// Merges overlapping spans per field and keeps the first few, quoting the original text.
+fn evidence(
+    spans: &[(Field, Range<usize>)],
+    fields: &[(Field, &str, &NormalizedText)],
+) -> Vec<Evidence> {
+    let mut sorted: Vec<(Field, Range<usize>)> = spans.to_vec();
+    sorted.sort_by_key(|(f, r)| (*f == Field::Body, r.start, r.end));
+    let mut merged: Vec<(Field, Range<usize>)> = Vec::new();
+    for (field, range) in sorted {
+        match merged.last_mut() {
+            Some((f, last)) if *f == field && range.start <= last.end => {
+                last.end = last.end.max(range.end)
+            }
+            _ => merged.push((field, range)),
+        }
+    }
+    merged
+        .into_iter()
+        .take(MAX_EVIDENCE_PER_CATEGORY)
+        .map(|(field, range)| {
+            let original = fields
+                .iter()
+                .find(|(f, _, _)| *f == field)
+                .map_or("", |(_, text, _)| *text);
+            Evidence {
+                field,
+                start: range.start,
+                end: range.end,
+                text: original
+                    .chars()
+                    .skip(range.start)
+                    .take(range.end - range.start)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn content_hash(title: Option<&NormalizedText>, body: &NormalizedText) -> String {
+    let mut hasher = Sha256::new();
+    if let Some(title) = title {
+        hasher.update(title.as_str().as_bytes());
+    }
+    // A separator no normalised text contains, so that title/body boundaries cannot collide.
+    hasher.update([0x1f]);
+    hasher.update(body.as_str().as_bytes());
+    format!("sha256:{}", hex::encode(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taxonomy::Severity;
+    use serde_json::json;
+
+    /// Every category present; spam has two weak rules and one strong; scam is urgent.
+    fn policy() -> Arc<Policy> {
+        let mut text = String::from(
+            "version = \"unit-1\"\n[ladder]\nwarning_points = 1\nsuspension_points = 3\nwithdrawal_points = 6\n\
+             strike_expiry_days = 365\npoints = { low = 1, medium = 2, high = 3, critical = 6 }\n",
+        );
+        for c in Category::ALL {
+            let (severity, urgent) = match c {
+                Category::Scam => ("high", true),
+                _ => ("medium", false),
+            };
+            text.push_str(&format!(
+                "[categories.{c}]\nname_ja = \"n\"\nname_en = \"n\"\nclause = \"c\"\nseverity = \"{severity}\"\n\
+                 urgent = {urgent}\nreview_threshold = 0.5\nhide_threshold = 0.9\n\
+                 message_ja = \"{c}を直してください\"\nmessage_en = \"fix {c}\"\n\
+                 [[categories.{c}.rules]]\nid = \"{c}.strong\"\ndescription = \"d\"\nweight = 0.95\nkeywords = [\"strong-{c}\"]\n"
+            ));
+        }
+        text.push_str(
+            "[[categories.spam.rules]]\nid = \"spam.weak_a\"\ndescription = \"d\"\nweight = 0.3\nkeywords = [\"sale\"]\n\
+             [[categories.spam.rules]]\nid = \"spam.weak_b\"\ndescription = \"d\"\nweight = 0.3\nkeywords = [\"today only\"]\n\
+             [[categories.spam.rules]]\nid = \"spam.profiles_only\"\ndescription = \"d\"\nweight = 0.95\nkeywords = [\"follow me\"]\nkinds = [\"profile\"]\n",
+        );
+        Arc::new(Policy::from_toml_str(&text).unwrap())
+    }
+
+    fn submission(kind: &str, title: Option<&str>, body: &str) -> Submission {
+        let mut value =
+            json!({"submission_id": "s-1", "kind": kind, "author_id": "u-1", "body": body});
+        if let Some(t) = title {
+            value["title"] = json!(t);
+        }
+        Submission::from_json(value).unwrap()
+    }
+
+    #[test]
+    fn a_clean_text_is_allowed_with_no_categories() {
+        let v = Screener::new(policy()).screen(&submission(
+            "message",
+            None,
+            "hello, the draft is attached",
+        ));
+        assert_eq!(v.decision, Decision::Allow);
+        assert!(v.categories.is_empty());
+        assert_eq!(v.policy_version, "unit-1");
+        assert_eq!(v.model_version, None);
+    }
+
+    #[test]
+    fn one_weak_rule_stays_below_review_but_two_together_reach_it() {
+        let screener = Screener::new(policy());
+        let one = screener.screen(&submission("message", None, "big sale on templates"));
+        assert_eq!(one.decision, Decision::Allow);
+
+        let two = screener.screen(&submission("message", None, "big sale, today only, sale!"));
+        assert_eq!(two.decision, Decision::Review);
+        let spam = &two.categories[0];
+        assert_eq!(spam.category, Category::Spam);
+        // 1 - 0.7 * 0.7, each rule counted once however often it hits.
+        assert_eq!(spam.score, 0.51);
+        assert_eq!(spam.rules, vec!["spam.weak_a", "spam.weak_b"]);
+        assert_eq!(spam.evidence.len(), 3);
+        assert_eq!(spam.message_en, "fix spam");
+    }
+
+    #[test]
+    fn a_strong_rule_hides_and_categories_come_highest_score_first() {
+        let v = Screener::new(policy()).screen(&submission(
+            "job_posting",
+            Some("strong-scam here"),
+            "sale today only",
+        ));
+        assert_eq!(v.decision, Decision::Hide);
+        let order: Vec<Category> = v.categories.iter().map(|c| c.category).collect();
+        assert_eq!(order, vec![Category::Scam, Category::Spam]);
+        let scam = &v.categories[0];
+        assert_eq!(scam.severity, Severity::High);
+        assert_eq!(
+            scam.evidence,
+            vec![Evidence {
+                field: Field::Title,
+                start: 0,
+                end: 11,
+                text: "strong-scam".into()
+            }]
+        );
+        assert!(v.needs_alert());
+    }
+
+    #[test]
+    fn a_review_alerts_only_in_an_urgent_category() {
+        struct Fixed(f64, Category);
+        impl Classifier for Fixed {
+            fn version(&self) -> &str {
+                "fixed-1"
+            }
+            fn predict(&self, _: &ScreenDocument<'_>) -> [f64; 13] {
+                let mut s = [0.0; 13];
+                s[self.1.index()] = self.0;
+                s
+            }
+        }
+        let urgent = Screener::new(policy())
+            .with_classifier(Arc::new(Fixed(0.6, Category::Scam)))
+            .screen(&submission("message", None, "hello"));
+        assert_eq!(urgent.decision, Decision::Review);
+        assert!(urgent.needs_alert());
+        assert_eq!(urgent.categories[0].source, ScoreSource::Model);
+        assert_eq!(urgent.model_version.as_deref(), Some("fixed-1"));
+
+        let ordinary = Screener::new(policy())
+            .with_classifier(Arc::new(Fixed(0.6, Category::Spam)))
+            .screen(&submission("message", None, "hello"));
+        assert_eq!(ordinary.decision, Decision::Review);
+        assert!(!ordinary.needs_alert());
+    }
+
+    #[test]
+    fn a_rule_limited_to_profiles_does_not_fire_on_messages() {
+        let screener = Screener::new(policy());
+        assert_eq!(
+            screener
+                .screen(&submission("message", None, "follow me"))
+                .decision,
+            Decision::Allow
+        );
+        assert_eq!(
+            screener
+                .screen(&submission("profile", None, "follow me"))
+                .decision,
+            Decision::Hide
+        );
+    }
+
+    #[test]
+    fn overlapping_hits_merge_into_one_evidence_span_in_code_points() {
+        let v =
+            Screener::new(policy()).screen(&submission("message", None, "あいstrong-spam sale"));
+        let spam = &v.categories[0];
+        assert_eq!(
+            spam.evidence[0],
+            Evidence {
+                field: Field::Body,
+                start: 2,
+                end: 13,
+                text: "strong-spam".into()
+            }
+        );
+    }
+
+    #[test]
+    fn screening_is_deterministic_and_the_hash_ignores_cosmetic_width_and_case() {
+        let screener = Screener::new(policy());
+        let a = screener.screen(&submission("message", None, "Hello World"));
+        let b = screener.screen(&submission("message", None, "Hello World"));
+        let c = screener.screen(&submission("message", None, "ＨＥＬＬＯ　world"));
+        assert_eq!(a, b);
+        assert_eq!(a.content_hash, c.content_hash);
+        let d = screener.screen(&submission("message", None, "Hello Moon"));
+        assert_ne!(a.content_hash, d.content_hash);
+    }
+}

@@ -1,0 +1,213 @@
+//! The screen-submission handler called directly, as Lambda would call it, on every
+//! fixture in `events/screen-submission/`, with the embedded alert sink.
+
+use anshin_core::adapters::embedded::EmbeddedAlertSink;
+use anshin_core::alert::{Alert, AlertError, AlertEventType, AlertSink};
+use anshin_core::policy::Policy;
+use anshin_core::screen::Screener;
+use anshin_core::taxonomy::Category;
+use anshin_core::verdict::{Decision, Field, Verdict};
+use lambda_runtime::{Context, Diagnostic, LambdaEvent};
+use screen_submission::{handle, Deps, ScreenSubmissionError};
+use serde_json::Value;
+use std::sync::Arc;
+
+use crate::support::fixture;
+
+const CLEAN_JOB_POSTING: &str =
+    include_str!("../../events/screen-submission/clean-job-posting.json");
+const CLEAN_ENGLISH_MESSAGE: &str =
+    include_str!("../../events/screen-submission/clean-english-message.json");
+const OFF_PLATFORM_EVASION: &str =
+    include_str!("../../events/screen-submission/off-platform-contact-evasion.json");
+const CRIME_RECRUITMENT: &str =
+    include_str!("../../events/screen-submission/crime-recruitment.json");
+
+/// Each malformed fixture with the field its error must name.
+const MALFORMED: [(&str, &str); 4] = [
+    (
+        include_str!("../../events/screen-submission/invalid/missing-body.json"),
+        "body",
+    ),
+    (
+        include_str!("../../events/screen-submission/invalid/unknown-kind.json"),
+        "kind",
+    ),
+    (
+        include_str!("../../events/screen-submission/invalid/bad-author-id.json"),
+        "author_id",
+    ),
+    (
+        include_str!("../../events/screen-submission/invalid/body-not-a-string.json"),
+        "body",
+    ),
+];
+
+fn deps<A>(alerts: A) -> Deps<A> {
+    Deps {
+        screener: Screener::new(Arc::new(Policy::embedded().expect("embedded policy"))),
+        alerts,
+    }
+}
+
+async fn invoke<A: AlertSink>(
+    payload: Value,
+    deps: &Deps<A>,
+) -> Result<Verdict, ScreenSubmissionError> {
+    handle(LambdaEvent::new(payload, Context::default()), deps).await
+}
+
+/// Every evidence span must quote exactly the code points it claims, in the field it names.
+fn assert_evidence_points_into_the_original(payload: &Value, verdict: &Verdict) {
+    for finding in &verdict.categories {
+        for e in &finding.evidence {
+            let field = match e.field {
+                Field::Title => payload["title"].as_str().unwrap(),
+                Field::Body => payload["body"].as_str().unwrap(),
+            };
+            let quoted: String = field.chars().skip(e.start).take(e.end - e.start).collect();
+            assert_eq!(quoted, e.text, "evidence {e:?} of {}", finding.category);
+            assert!(!e.text.is_empty());
+        }
+    }
+}
+
+#[tokio::test]
+async fn clean_postings_are_allowed_and_support_hears_nothing() {
+    let deps = deps(EmbeddedAlertSink::collecting());
+    for fixture_json in [CLEAN_JOB_POSTING, CLEAN_ENGLISH_MESSAGE] {
+        let verdict = invoke(fixture(fixture_json), &deps).await.unwrap();
+        assert_eq!(verdict.decision, Decision::Allow, "{verdict:?}");
+        assert!(verdict.categories.is_empty());
+        assert!(verdict.content_hash.starts_with("sha256:"));
+    }
+    assert!(deps.alerts.alerts().is_empty());
+}
+
+#[tokio::test]
+async fn off_platform_contact_hidden_behind_evasions_is_found_and_quoted_as_written() {
+    let deps = deps(EmbeddedAlertSink::collecting());
+    let payload = fixture(OFF_PLATFORM_EVASION);
+    let verdict = invoke(payload.clone(), &deps).await.unwrap();
+
+    let finding = verdict
+        .categories
+        .iter()
+        .find(|c| c.category == Category::OffPlatformContact)
+        .expect("off-platform contact found");
+    assert_eq!(
+        verdict.decision,
+        Decision::Hide,
+        "e-mail, phone and LINE together are unambiguous"
+    );
+    assert!(!finding.message_ja.is_empty() && !finding.message_en.is_empty());
+    assert_evidence_points_into_the_original(&payload, &verdict);
+    let quoted: Vec<&str> = finding.evidence.iter().map(|e| e.text.as_str()).collect();
+    for written in [
+        "ぜろきゅうぜろ・いちにさんよん・ごろくななはち",
+        "(at) example (dot) com",
+        "Ｌ Ｉ Ｎ Ｅ",
+    ] {
+        assert!(
+            quoted.iter().any(|q| q.contains(written)),
+            "no evidence quotes {written:?}; evidence: {quoted:?}"
+        );
+    }
+    assert_eq!(
+        deps.alerts.alerts().len(),
+        1,
+        "a hide always alerts support"
+    );
+}
+
+#[tokio::test]
+async fn crime_recruitment_is_hidden_and_support_gets_an_alert_without_the_posting_text() {
+    let deps = deps(EmbeddedAlertSink::collecting());
+    let payload = fixture(CRIME_RECRUITMENT);
+    let verdict = invoke(payload.clone(), &deps).await.unwrap();
+
+    assert_eq!(verdict.decision, Decision::Hide);
+    assert!(
+        verdict.categories.iter().any(|c| c.category == Category::IllegalWork),
+        "{verdict:?}"
+    );
+    assert_evidence_points_into_the_original(&payload, &verdict);
+
+    let alerts = deps.alerts.alerts();
+    assert_eq!(alerts.len(), 1);
+    let Alert::Submission(alert) = &alerts[0] else {
+        panic!("expected a submission alert, got {:?}", alerts[0]);
+    };
+    assert_eq!(alert.event_type, AlertEventType::SubmissionHidden);
+    assert_eq!(alert.submission_id, "job-20261127-0666");
+    assert_eq!(alert.author_id, "client-0999");
+    assert!(alert.categories.contains(&Category::IllegalWork));
+    assert!(alert.excerpt.chars().count() <= anshin_core::alert::MAX_EXCERPT_CHARS);
+    assert!(
+        !alert.excerpt.chars().any(|c| c.is_ascii_digit()),
+        "digits are masked: {}",
+        alert.excerpt
+    );
+    let body = payload["body"].as_str().unwrap();
+    let alert_json = serde_json::to_string(alert).unwrap();
+    assert!(
+        !alert_json.contains(body),
+        "the alert must not carry the posting"
+    );
+}
+
+#[tokio::test]
+async fn a_retried_invocation_gives_the_same_verdict_and_the_same_alert_dedupe_key() {
+    let deps = deps(EmbeddedAlertSink::collecting());
+    let first = invoke(fixture(CRIME_RECRUITMENT), &deps).await.unwrap();
+    let second = invoke(fixture(CRIME_RECRUITMENT), &deps).await.unwrap();
+    assert_eq!(first, second);
+    let alerts = deps.alerts.alerts();
+    assert_eq!(alerts.len(), 2);
+    assert_eq!(alerts[0].dedupe_key(), alerts[1].dedupe_key());
+}
+
+#[tokio::test]
+async fn every_malformed_event_is_refused_as_invalid_input_naming_the_field() {
+    let deps = deps(EmbeddedAlertSink::collecting());
+    for (fixture_json, field) in MALFORMED {
+        let error = invoke(fixture(fixture_json), &deps).await.unwrap_err();
+        let diagnostic = Diagnostic::from(error);
+        assert_eq!(diagnostic.error_type, "InvalidInput");
+        assert!(
+            diagnostic
+                .error_message
+                .starts_with(&format!("invalid input: {field}: ")),
+            "{}",
+            diagnostic.error_message
+        );
+    }
+    let not_an_object = invoke(Value::String("hello".into()), &deps)
+        .await
+        .unwrap_err();
+    assert_eq!(Diagnostic::from(not_an_object).error_type, "InvalidInput");
+    assert!(
+        deps.alerts.alerts().is_empty(),
+        "a refused payload changes nothing"
+    );
+}
+
+struct FailingAlertSink;
+
+impl AlertSink for FailingAlertSink {
+    async fn publish(&self, _alert: &Alert) -> Result<(), AlertError> {
+        Err(AlertError("topic unreachable".into()))
+    }
+}
+
+#[tokio::test]
+async fn an_alert_that_cannot_be_delivered_fails_the_invocation_so_that_lambda_retries() {
+    let deps = deps(FailingAlertSink);
+    let error = invoke(fixture(CRIME_RECRUITMENT), &deps).await.unwrap_err();
+    let diagnostic = Diagnostic::from(error);
+    assert_eq!(diagnostic.error_type, "AlertDeliveryFailed");
+    assert!(diagnostic.error_message.contains("topic unreachable"));
+
+    // Nothing needs saying for a clean posting, so nothing can fail.
+    assert!(invoke(fixture(CLEAN_JOB_POSTING), &deps).await.is_ok());
+}

@@ -1,0 +1,116 @@
+//! What the integration tests need: the emulator's address, AWS clients pointed at it,
+//! and a way to read back what SNS received.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anshin_core::adapters::dynamodb::DynamoLedgerStore;
+use aws_config::BehaviorVersion;
+use serde_json::Value;
+
+/// Set by `tests/run.sh` to the moto server it started.
+pub const ENDPOINT_VAR: &str = "ANSHIN_TEST_AWS_ENDPOINT";
+
+pub fn aws_endpoint() -> String {
+    std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
+        panic!("{ENDPOINT_VAR} is not set: run the suite with tests/run.sh, which starts moto")
+    })
+}
+
+async fn emulator_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(aws_endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sns::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "anshin-tests",
+        ))
+        .load()
+        .await
+}
+
+pub async fn sns_client() -> aws_sdk_sns::Client {
+    aws_sdk_sns::Client::new(&emulator_config().await)
+}
+
+pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&emulator_config().await)
+}
+
+/// A name no other test (or earlier run against the same emulator) uses.
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A DynamoDB ledger on a table of its own in moto.
+pub async fn fresh_dynamo_ledger() -> DynamoLedgerStore {
+    let client = dynamodb_client().await;
+    let table = unique_name("anshin-ledger");
+    DynamoLedgerStore::create_table(&client, &table)
+        .await
+        .expect("create table in moto");
+    DynamoLedgerStore::new(client, table)
+}
+
+/// A topic of its own for each test, so that tests running in parallel do not see each
+/// other's messages.
+pub async fn fresh_topic(client: &aws_sdk_sns::Client, name: &str) -> String {
+    client
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .expect("create topic in moto")
+        .topic_arn
+        .expect("moto returns a topic ARN")
+}
+
+/// A message SNS accepted, as moto recorded it.
+#[derive(Debug)]
+pub struct SentNotification {
+    pub message: String,
+    pub subject: Option<String>,
+    pub attributes: Value,
+}
+
+/// Reads moto's record of what was published to `topic_arn` (`/moto-api/data.json`).
+pub async fn sent_notifications(topic_arn: &str) -> Vec<SentNotification> {
+    let data: Value = reqwest::get(format!("{}/moto-api/data.json", aws_endpoint()))
+        .await
+        .expect("moto data.json")
+        .json()
+        .await
+        .expect("data.json is JSON");
+    let topics = data["sns"]["Topic"].as_array().cloned().unwrap_or_default();
+    topics
+        .iter()
+        .filter(|t| t["arn"].as_str() == Some(topic_arn))
+        .flat_map(|t| {
+            t["sent_notifications"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|n| SentNotification {
+            message: n[1].as_str().unwrap_or_default().to_owned(),
+            subject: n[2].as_str().map(str::to_owned),
+            attributes: n[3].clone(),
+        })
+        .collect()
+}
+
+/// Loads a fixture from `events/` as JSON.
+pub fn fixture(json: &str) -> Value {
+    serde_json::from_str(json).expect("fixture is JSON")
+}
