@@ -7,6 +7,8 @@
 //! - `anshin eval --data FILE.jsonl [--json]`: precision, recall and false-positive rates
 //!   on a labelled set.
 //! - `anshin normalize [FILE|-]`: text as the rules see it, for policy authors.
+//! - `anshin demo`: the whole flow — screening, strikes, the ladder, alerts — on embedded
+//!   adapters.
 
 use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
@@ -21,6 +23,8 @@ use anshin_core::screen::Screener;
 use anshin_core::submission::{Id, Submission};
 use anshin_core::InvalidInput;
 use clap::{Parser, Subcommand};
+
+mod demo;
 use serde_json::Value;
 
 /// The author given to submissions that carry none, such as evaluation-set lines.
@@ -51,6 +55,9 @@ enum Command {
         #[arg(default_value = "-")]
         file: String,
     },
+    /// Walk through the whole flow on embedded adapters: the sample submissions screened,
+    /// accounts struck and climbing the ladder, and every alert support would get.
+    Demo,
     /// Measure the screener on a labelled JSON Lines file.
     Eval {
         #[arg(long)]
@@ -86,6 +93,13 @@ async fn main() -> ExitCode {
         Command::Screen { files } => screen(&files).await,
         Command::Eval { data, json } => eval(&data, json),
         Command::Normalize { file } => normalize_lines(&file),
+        Command::Demo => match load_screener() {
+            Ok(screener) => demo::run(screener)
+                .await
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(CliError::from),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(code) => code,

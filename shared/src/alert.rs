@@ -160,7 +160,7 @@ impl AccountLevelAlert {
 }
 
 /// 128 bits of SHA-256 over the parts, separated so that ("ab","c") ≠ ("a","bc").
-fn dedupe_key(parts: &[&str]) -> String {
+pub(crate) fn dedupe_key(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update(part.as_bytes());

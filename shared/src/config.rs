@@ -9,6 +9,8 @@ use crate::policy::{Policy, PolicyError};
 pub const POLICY_PATH_VAR: &str = "ANSHIN_POLICY_PATH";
 /// Environment variable with the ARN of the SNS topic support listens on.
 pub const ALERT_TOPIC_ARN_VAR: &str = "ANSHIN_ALERT_TOPIC_ARN";
+/// Environment variable with the ARN of the SNS topic user-escalation takes commands from.
+pub const ESCALATION_TOPIC_ARN_VAR: &str = "ANSHIN_ESCALATION_TOPIC_ARN";
 /// Environment variable naming the DynamoDB table of the strike ledger.
 pub const LEDGER_TABLE_VAR: &str = "ANSHIN_LEDGER_TABLE";
 
@@ -56,6 +58,7 @@ impl PolicySource {
 pub struct ScreenConfig {
     pub policy: PolicySource,
     pub alert_topic_arn: String,
+    pub escalation_topic_arn: String,
 }
 
 impl ScreenConfig {
@@ -63,6 +66,7 @@ impl ScreenConfig {
         Ok(ScreenConfig {
             policy: PolicySource::from_env(),
             alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
+            escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
         })
     }
 }

@@ -8,6 +8,7 @@
 //! Alerts go out after the commit; if publishing fails the command fails, and its retry
 //! finds the violation recorded and publishes the same alert (same dedupe key) again.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,8 +25,9 @@ use crate::ledger::{
     StoreError, ViolationRecord, ViolationSource, ViolationWrite,
 };
 use crate::policy::Policy;
-use crate::submission::Id;
+use crate::submission::{Id, Submission};
 use crate::taxonomy::{Category, Severity};
+use crate::verdict::{Decision, ScoreSource, Verdict};
 
 /// Longest free-text reason we keep (appeals, reinstatements).
 pub const MAX_REASON_CHARS: usize = 1_000;
@@ -48,6 +50,105 @@ pub struct ViolationConfirmed {
     /// References such as `submission:job-123` or `report:r-9`; never the text itself.
     pub evidence: Vec<String>,
     pub decided_by: Id,
+}
+
+impl ViolationConfirmed {
+    /// The command as user-escalation reads it (see [`EscalationCommand::from_json`]).
+    pub fn to_command_json(&self) -> Value {
+        serde_json::json!({
+            "type": "violation_confirmed",
+            "violation_id": self.violation_id,
+            "user_id": self.user_id,
+            "category": self.category,
+            "severity": self.severity,
+            "source": self.source,
+            "evidence": self.evidence,
+            "decided_by": self.decided_by,
+        })
+    }
+}
+
+/// Who decides an automatic strike, in the audit trail and in the pending withdrawal
+/// (so that any human can confirm it).
+pub const SCREENING_DECIDER: &str = "anshin-screening";
+
+/// The strikes a verdict makes by itself: a `hide` in a category the ladder marks
+/// `auto_strike`, backed by a rule hit (a model score alone never strikes).
+///
+/// The violation id is derived from the submission, its content and the category, so a
+/// re-screened or redelivered submission yields the same id and counts once.
+pub fn auto_strikes(
+    submission: &Submission,
+    verdict: &Verdict,
+    policy: &Policy,
+) -> Vec<ViolationConfirmed> {
+    if verdict.decision != Decision::Hide {
+        return Vec::new();
+    }
+    verdict
+        .categories
+        .iter()
+        .filter(|f| policy.ladder().auto_strike.contains(&f.category))
+        .filter(|f| {
+            f.source == ScoreSource::Rule && f.score >= policy.category(f.category).hide_threshold
+        })
+        .filter_map(|f| {
+            let digest = crate::alert::dedupe_key(&[
+                submission.submission_id().as_str(),
+                f.category.id(),
+                &verdict.content_hash,
+            ]);
+            let violation_id = Id::parse("violation_id", &format!("auto-{digest}")).ok()?;
+            Some(ViolationConfirmed {
+                violation_id,
+                user_id: submission.author_id().clone(),
+                category: f.category,
+                severity: policy.category(f.category).severity,
+                source: ViolationSource::Screening,
+                evidence: vec![format!("submission:{}", submission.submission_id())],
+                decided_by: Id::parse("decided_by", SCREENING_DECIDER).ok()?,
+            })
+        })
+        .collect()
+}
+
+/// The violation could not be handed to user-escalation. Safe to log.
+#[derive(Debug, thiserror::Error)]
+#[error("violation not delivered to user-escalation: {0}")]
+pub struct QueueError(pub String);
+
+/// Where screening sends the violations it confirms by itself: SNS to user-escalation in
+/// AWS, a direct call into an [`Escalator`] locally.
+pub trait ViolationQueue: Send + Sync {
+    fn submit(
+        &self,
+        violation: &ViolationConfirmed,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+/// The local queue: runs the violation through an escalator in the same process.
+pub struct DirectViolationQueue<S, A> {
+    escalator: Arc<Escalator<S, A>>,
+}
+
+impl<S, A> DirectViolationQueue<S, A> {
+    pub fn new(escalator: Arc<Escalator<S, A>>) -> Self {
+        DirectViolationQueue { escalator }
+    }
+
+    pub fn escalator(&self) -> &Escalator<S, A> {
+        &self.escalator
+    }
+}
+
+impl<S: LedgerStore, A: AlertSink> ViolationQueue for DirectViolationQueue<S, A> {
+    async fn submit(&self, violation: &ViolationConfirmed) -> Result<(), QueueError> {
+        self.escalator
+            .confirm(violation)
+            .await
+            .map(|_| ())
+            .map_err(|e| QueueError(e.to_string()))
+    }
 }
 
 /// An appeal upheld: the violation stops counting.

@@ -207,6 +207,7 @@ impl Policy {
         }
 
         let mut categories = Vec::with_capacity(Category::ALL.len());
+        let mut category_exceptions = Vec::with_capacity(Category::ALL.len());
         let mut compiled_rules = Vec::new();
         let mut rule_ids = HashSet::new();
         for category in Category::ALL {
@@ -214,18 +215,25 @@ impl Policy {
                 .remove(&category)
                 .ok_or(PolicyError::MissingCategory(category))?;
             categories.push(check_category(category, &section)?);
+            category_exceptions.push(
+                section
+                    .exceptions
+                    .iter()
+                    .map(|p| compile_checked(&format!("categories.{category}.exceptions"), p))
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
             for rule in section.rules {
                 if !rule_ids.insert(rule.id.clone()) {
                     return Err(PolicyError::DuplicateRule(rule.id));
                 }
-                compiled_rules.push(compile_rule(category, rule, &section.exceptions)?);
+                compiled_rules.push(compile_rule(category, rule)?);
             }
         }
 
         Ok(Policy {
             version: file.version,
             categories,
-            rules: RuleEngine::new(compiled_rules)?,
+            rules: RuleEngine::new(compiled_rules, category_exceptions)?,
             ladder: check_ladder(file.ladder)?,
         })
     }
@@ -301,11 +309,16 @@ fn check_category(category: Category, s: &CategoryFile) -> Result<CategoryPolicy
     })
 }
 
-fn compile_rule(
-    category: Category,
-    rule: RuleFile,
-    category_exceptions: &[String],
-) -> Result<CompiledRule, PolicyError> {
+/// Compiles one pattern; the error names where it stands and what it is.
+fn compile_checked(place: &str, pattern: &str) -> Result<regex::Regex, PolicyError> {
+    crate::rules::compile_pattern(pattern).map_err(|source| PolicyError::Regex {
+        rule: place.to_owned(),
+        pattern: pattern.to_owned(),
+        source: Box::new(source),
+    })
+}
+
+fn compile_rule(category: Category, rule: RuleFile) -> Result<CompiledRule, PolicyError> {
     if !(rule.weight > 0.0 && rule.weight <= 1.0) {
         return Err(PolicyError::Weight {
             rule: rule.id,
@@ -315,17 +328,10 @@ fn compile_rule(
     if rule.regex.is_empty() && rule.keywords.iter().all(|k| k.trim().is_empty()) {
         return Err(PolicyError::EmptyRule(rule.id));
     }
-    let compile = |pattern: &String| {
-        crate::rules::compile_pattern(pattern).map_err(|source| PolicyError::Regex {
-            rule: rule.id.clone(),
-            pattern: pattern.clone(),
-            source: Box::new(source),
-        })
-    };
+    let compile = |pattern: &String| compile_checked(&rule.id, pattern);
     let exceptions = rule
         .exceptions
         .iter()
-        .chain(category_exceptions)
         .map(compile)
         .collect::<Result<Vec<_>, _>>()?;
     let regexes = rule

@@ -35,7 +35,7 @@ pub struct CompiledRule {
     pub weight: f64,
     pub regexes: Vec<Regex>,
     pub keywords: Vec<String>,
-    /// The rule's own exceptions followed by its category's.
+    /// The rule's own allow-list; its category's is kept once in the engine.
     pub exceptions: Vec<Regex>,
     /// `None` means every kind.
     pub kinds: Option<Vec<SubmissionKind>>,
@@ -58,13 +58,18 @@ pub struct RuleHit {
 #[derive(Debug)]
 pub struct RuleEngine {
     rules: Vec<CompiledRule>,
+    /// Per category (by [`Category::index`]), the allow-list shared by all its rules.
+    category_exceptions: Vec<Vec<Regex>>,
     keywords: AhoCorasick,
     /// For each keyword pattern id, the rule it belongs to.
     keyword_rule: Vec<usize>,
 }
 
 impl RuleEngine {
-    pub(crate) fn new(rules: Vec<CompiledRule>) -> Result<Self, PolicyError> {
+    pub(crate) fn new(
+        rules: Vec<CompiledRule>,
+        category_exceptions: Vec<Vec<Regex>>,
+    ) -> Result<Self, PolicyError> {
         let mut keyword_patterns = Vec::new();
         let mut keyword_rule = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
@@ -84,6 +89,7 @@ impl RuleEngine {
             .map_err(|e| PolicyError::Matcher(e.to_string()))?;
         Ok(RuleEngine {
             rules,
+            category_exceptions,
             keywords,
             keyword_rule,
         })
@@ -101,25 +107,34 @@ impl RuleEngine {
             spans[self.keyword_rule[m.pattern().as_usize()]].push(m.range());
         }
         for (index, rule) in self.rules.iter().enumerate() {
+            if !rule.applies_to(kind) {
+                continue;
+            }
             for regex in &rule.regexes {
                 spans[index].extend(regex.find_iter(text).map(|m| m.range()));
             }
         }
 
+        // Category allow-lists run at most once per text, and only for a category with a hit.
+        let mut category_allowed: Vec<Option<Vec<Range<usize>>>> =
+            vec![None; self.category_exceptions.len()];
         let mut hits = Vec::new();
         for (index, mut rule_spans) in spans.into_iter().enumerate() {
             let rule = &self.rules[index];
             if rule_spans.is_empty() || !rule.applies_to(kind) {
                 continue;
             }
-            if !rule.exceptions.is_empty() {
-                let allowed: Vec<Range<usize>> = rule
-                    .exceptions
-                    .iter()
-                    .flat_map(|e| e.find_iter(text).map(|m| m.range()))
-                    .collect();
-                rule_spans.retain(|hit| !allowed.iter().any(|a| overlaps(a, hit)));
-            }
+            let own: Vec<Range<usize>> = matches_of(&rule.exceptions, text);
+            let shared = category_allowed.get_mut(rule.category.index()).map(|slot| {
+                &*slot.get_or_insert_with(|| {
+                    matches_of(&self.category_exceptions[rule.category.index()], text)
+                })
+            });
+            rule_spans.retain(|hit| {
+                !own.iter()
+                    .chain(shared.into_iter().flatten())
+                    .any(|a| overlaps(a, hit))
+            });
             if rule_spans.is_empty() {
                 continue;
             }
@@ -134,6 +149,13 @@ impl RuleEngine {
     }
 }
 
+fn matches_of(regexes: &[Regex], text: &str) -> Vec<Range<usize>> {
+    regexes
+        .iter()
+        .flat_map(|e| e.find_iter(text).map(|m| m.range()))
+        .collect()
+}
+
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     a.start < b.end && b.start < a.end
 }
@@ -141,6 +163,10 @@ fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn engine(rules: Vec<CompiledRule>) -> Result<RuleEngine, PolicyError> {
+        RuleEngine::new(rules, vec![Vec::new(); Category::ALL.len()])
+    }
 
     fn rule(id: &str, regexes: &[&str], keywords: &[&str], exceptions: &[&str]) -> CompiledRule {
         CompiledRule {
@@ -163,7 +189,7 @@ mod tests {
 
     #[test]
     fn keywords_are_normalised_like_the_text_and_regexes_ignore_case() {
-        let engine = RuleEngine::new(vec![
+        let engine = engine(vec![
             rule("kw", &[], &["ＬＩＮＥ交換"], &[]),
             rule("re", &["Telegram"], &[], &[]),
         ])
@@ -177,8 +203,7 @@ mod tests {
 
     #[test]
     fn an_exception_drops_only_the_hits_it_overlaps() {
-        let engine =
-            RuleEngine::new(vec![rule("line", &["line"], &[], &["lineスタンプ"])]).unwrap();
+        let engine = engine(vec![rule("line", &["line"], &[], &["lineスタンプ"])]).unwrap();
         let only_sticker = normalize("lineスタンプのデザインをお願いします");
         assert!(engine
             .find_hits(SubmissionKind::JobPosting, only_sticker.as_str())
@@ -198,7 +223,7 @@ mod tests {
     fn a_rule_limited_to_some_kinds_is_silent_for_the_others() {
         let mut limited = rule("msg-only", &["dm"], &[], &[]);
         limited.kinds = Some(vec![SubmissionKind::Message]);
-        let engine = RuleEngine::new(vec![limited]).unwrap();
+        let engine = engine(vec![limited]).unwrap();
         assert_eq!(engine.find_hits(SubmissionKind::Message, "dm me").len(), 1);
         assert!(engine
             .find_hits(SubmissionKind::Profile, "dm me")

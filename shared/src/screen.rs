@@ -58,6 +58,11 @@ impl Screener {
         &self.policy
     }
 
+    /// The same policy, for another component that must agree with screening.
+    pub fn shared_policy(&self) -> Arc<Policy> {
+        Arc::clone(&self.policy)
+    }
+
     pub fn screen(&self, submission: &Submission) -> Verdict {
         let title = submission.title().map(|t| (t, normalize(t)));
         let body = (submission.body(), normalize(submission.body()));

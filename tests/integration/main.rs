@@ -5,3 +5,4 @@ mod escalation_suite;
 mod screen_submission_handler;
 mod sns_alerts;
 mod support;
+mod user_escalation_handler;

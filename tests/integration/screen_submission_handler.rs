@@ -2,9 +2,14 @@
 //! fixture in `events/screen-submission/`, with the embedded alert sink.
 
 use anshin_core::adapters::embedded::EmbeddedAlertSink;
+use anshin_core::adapters::embedded_ledger::EmbeddedLedgerStore;
 use anshin_core::alert::{Alert, AlertError, AlertEventType, AlertSink};
+use anshin_core::clock::SystemClock;
+use anshin_core::escalation::{DirectViolationQueue, Escalator};
+use anshin_core::ladder::AccountLevel;
 use anshin_core::policy::Policy;
 use anshin_core::screen::Screener;
+use anshin_core::submission::Id;
 use anshin_core::taxonomy::Category;
 use anshin_core::verdict::{Decision, Field, Verdict};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
@@ -43,16 +48,28 @@ const MALFORMED: [(&str, &str); 4] = [
     ),
 ];
 
-fn deps<A>(alerts: A) -> Deps<A> {
+type LocalQueue = DirectViolationQueue<EmbeddedLedgerStore, EmbeddedAlertSink>;
+
+/// The handler's dependencies with embedded adapters; automatic strikes go straight
+/// into an embedded ledger that the test can read.
+fn deps<A>(alerts: A) -> Deps<A, LocalQueue> {
+    let policy = Arc::new(Policy::embedded().expect("embedded policy"));
+    let escalator = Escalator::new(
+        EmbeddedLedgerStore::new(),
+        EmbeddedAlertSink::collecting(),
+        Arc::clone(&policy),
+        Arc::new(SystemClock),
+    );
     Deps {
-        screener: Screener::new(Arc::new(Policy::embedded().expect("embedded policy"))),
+        screener: Screener::new(policy),
         alerts,
+        violations: DirectViolationQueue::new(Arc::new(escalator)),
     }
 }
 
 async fn invoke<A: AlertSink>(
     payload: Value,
-    deps: &Deps<A>,
+    deps: &Deps<A, LocalQueue>,
 ) -> Result<Verdict, ScreenSubmissionError> {
     handle(LambdaEvent::new(payload, Context::default()), deps).await
 }
@@ -128,7 +145,10 @@ async fn crime_recruitment_is_hidden_and_support_gets_an_alert_without_the_posti
 
     assert_eq!(verdict.decision, Decision::Hide);
     assert!(
-        verdict.categories.iter().any(|c| c.category == Category::IllegalWork),
+        verdict
+            .categories
+            .iter()
+            .any(|c| c.category == Category::IllegalWork),
         "{verdict:?}"
     );
     assert_evidence_points_into_the_original(&payload, &verdict);
@@ -154,6 +174,35 @@ async fn crime_recruitment_is_hidden_and_support_gets_an_alert_without_the_posti
         !alert_json.contains(body),
         "the alert must not carry the posting"
     );
+
+    // Crime recruitment is auto_strike and straight_to_withdrawal: the author's account
+    // now waits for a support member to confirm the withdrawal.
+    let standing = deps
+        .violations
+        .escalator()
+        .standing(&Id::parse("id", "client-0999").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(standing.level, AccountLevel::WithdrawalPending);
+    assert_eq!(standing.active_strikes.len(), 1);
+    assert_eq!(standing.active_strikes[0].category, Category::IllegalWork);
+}
+
+#[tokio::test]
+async fn a_hide_outside_auto_strike_categories_leaves_the_ledger_alone() {
+    let deps = deps(EmbeddedAlertSink::collecting());
+    let verdict = invoke(fixture(OFF_PLATFORM_EVASION), &deps).await.unwrap();
+    assert_eq!(verdict.decision, Decision::Hide);
+    let standing = deps
+        .violations
+        .escalator()
+        .standing(&Id::parse("id", "worker-5120").unwrap())
+        .await
+        .unwrap();
+    assert!(
+        standing.active_strikes.is_empty(),
+        "off-platform contact waits for support"
+    );
 }
 
 #[tokio::test]
@@ -165,6 +214,17 @@ async fn a_retried_invocation_gives_the_same_verdict_and_the_same_alert_dedupe_k
     let alerts = deps.alerts.alerts();
     assert_eq!(alerts.len(), 2);
     assert_eq!(alerts[0].dedupe_key(), alerts[1].dedupe_key());
+    let standing = deps
+        .violations
+        .escalator()
+        .standing(&Id::parse("id", "client-0999").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        standing.active_strikes.len(),
+        1,
+        "the retry's automatic strike counts once"
+    );
 }
 
 #[tokio::test]

@@ -2,15 +2,22 @@
 
 use std::sync::Arc;
 
-use anshin_core::adapters::sns::SnsAlertSink;
+use anshin_core::adapters::sns::{SnsAlertSink, SnsViolationQueue};
 use anshin_core::alert::SubmissionAlert;
+use anshin_core::alert::{Alert, AlertEventType};
+use anshin_core::clock::SystemClock;
+use anshin_core::escalation::Escalator;
+use anshin_core::ladder::AccountLevel;
+use anshin_core::ledger::LedgerStore;
 use anshin_core::policy::Policy;
 use anshin_core::screen::Screener;
 use lambda_runtime::{Context, LambdaEvent};
 use screen_submission::{handle, Deps};
 use serde_json::Value;
 
-use crate::support::{fixture, fresh_topic, sent_notifications, sns_client};
+use crate::support::{
+    fixture, fresh_dynamo_ledger, fresh_topic, sent_notifications, sns_client, sns_event,
+};
 
 const CRIME_RECRUITMENT: &str =
     include_str!("../../events/screen-submission/crime-recruitment.json");
@@ -32,9 +39,11 @@ fn attribute<'a>(attributes: &'a Value, name: &str) -> (&'a str, &'a str) {
 async fn the_handler_publishes_a_hide_alert_to_sns_with_filterable_attributes() {
     let client = sns_client().await;
     let topic = fresh_topic(&client, "anshin-alerts-hide").await;
+    let escalation_topic = fresh_topic(&client, "anshin-escalation-hide").await;
     let deps = Deps {
         screener: Screener::new(Arc::new(Policy::embedded().unwrap())),
-        alerts: SnsAlertSink::new(client, topic.clone()),
+        alerts: SnsAlertSink::new(client.clone(), topic.clone()),
+        violations: SnsViolationQueue::new(client, escalation_topic.clone()),
     };
     let payload = fixture(CRIME_RECRUITMENT);
     let verdict = handle(LambdaEvent::new(payload.clone(), Context::default()), &deps)
@@ -83,7 +92,8 @@ async fn a_clean_posting_publishes_nothing() {
     let topic = fresh_topic(&client, "anshin-alerts-clean").await;
     let deps = Deps {
         screener: Screener::new(Arc::new(Policy::embedded().unwrap())),
-        alerts: SnsAlertSink::new(client, topic.clone()),
+        alerts: SnsAlertSink::new(client.clone(), topic.clone()),
+        violations: SnsViolationQueue::new(client, topic.clone()),
     };
     handle(
         LambdaEvent::new(fixture(CLEAN_JOB_POSTING), Context::default()),
@@ -99,7 +109,14 @@ async fn publishing_to_a_topic_that_does_not_exist_is_an_error_not_a_silent_loss
     let client = sns_client().await;
     let deps = Deps {
         screener: Screener::new(Arc::new(Policy::embedded().unwrap())),
-        alerts: SnsAlertSink::new(client, "arn:aws:sns:us-east-1:123456789012:no-such-topic"),
+        alerts: SnsAlertSink::new(
+            client.clone(),
+            "arn:aws:sns:us-east-1:123456789012:no-such-topic",
+        ),
+        violations: SnsViolationQueue::new(
+            client,
+            "arn:aws:sns:us-east-1:123456789012:no-such-topic",
+        ),
     };
     let error = handle(
         LambdaEvent::new(fixture(CRIME_RECRUITMENT), Context::default()),
@@ -109,4 +126,72 @@ async fn publishing_to_a_topic_that_does_not_exist_is_an_error_not_a_silent_loss
     .unwrap_err();
     let diagnostic = lambda_runtime::Diagnostic::from(error);
     assert_eq!(diagnostic.error_type, "AlertDeliveryFailed");
+}
+
+/// Screening → SNS → user-escalation → DynamoDB → SNS, on moto: the automatic strike of a
+/// crime-recruitment posting reaches the ledger through the escalation topic, twice
+/// delivered and counted once, and the level change is published to support.
+#[tokio::test]
+async fn an_automatic_strike_travels_through_sns_into_the_ledger_once() {
+    let client = sns_client().await;
+    let alerts_topic = fresh_topic(&client, "anshin-alerts-auto").await;
+    let escalation_topic = fresh_topic(&client, "anshin-escalation-auto").await;
+    let policy = Arc::new(Policy::embedded().unwrap());
+    let deps = Deps {
+        screener: Screener::new(Arc::clone(&policy)),
+        alerts: SnsAlertSink::new(client.clone(), alerts_topic.clone()),
+        violations: SnsViolationQueue::new(client.clone(), escalation_topic.clone()),
+    };
+    handle(
+        LambdaEvent::new(fixture(CRIME_RECRUITMENT), Context::default()),
+        &deps,
+    )
+    .await
+    .unwrap();
+
+    let commands = sent_notifications(&escalation_topic).await;
+    assert_eq!(commands.len(), 1, "one automatic strike for one hide");
+    let command: Value = serde_json::from_str(&commands[0].message).unwrap();
+    assert_eq!(command["type"], "violation_confirmed");
+    assert_eq!(command["user_id"], "client-0999");
+    assert_eq!(command["category"], "illegal_work");
+
+    let escalator = Escalator::new(
+        fresh_dynamo_ledger().await,
+        SnsAlertSink::new(client.clone(), alerts_topic.clone()),
+        policy,
+        Arc::new(SystemClock),
+    );
+    let event = sns_event(&escalation_topic, &commands[0].message);
+    for _delivery in 0..2 {
+        user_escalation::handle(
+            LambdaEvent::new(event.clone(), Context::default()),
+            &escalator,
+        )
+        .await
+        .expect("user-escalation takes the SNS-wrapped command");
+    }
+    let violation_id = command["violation_id"].as_str().unwrap();
+    let stored = escalator
+        .store()
+        .load_violation(violation_id)
+        .await
+        .unwrap()
+        .expect("violation stored");
+    assert_eq!(stored.outcome.level_after, AccountLevel::WithdrawalPending);
+    let user = escalator.store().load_user("client-0999").await.unwrap();
+    assert_eq!(user.standing.strikes.len(), 1, "two deliveries, one strike");
+
+    let level_changes: Vec<Alert> = sent_notifications(&alerts_topic)
+        .await
+        .iter()
+        .filter_map(|n| serde_json::from_str::<Alert>(&n.message).ok())
+        .filter(|a| a.event_type() == AlertEventType::AccountLevelChanged)
+        .collect();
+    assert_eq!(
+        level_changes.len(),
+        2,
+        "published at least once per delivery, with one key"
+    );
+    assert_eq!(level_changes[0].dedupe_key(), level_changes[1].dedupe_key());
 }

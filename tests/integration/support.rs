@@ -114,3 +114,27 @@ pub async fn sent_notifications(topic_arn: &str) -> Vec<SentNotification> {
 pub fn fixture(json: &str) -> Value {
     serde_json::from_str(json).expect("fixture is JSON")
 }
+
+/// An SNS → Lambda event carrying `message`, as Lambda delivers it.
+pub fn sns_event(topic_arn: &str, message: &str) -> Value {
+    serde_json::json!({
+        "Records": [{
+            "EventSource": "aws:sns",
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": format!("{topic_arn}:subscription"),
+            "Sns": {
+                "Type": "Notification",
+                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                "TopicArn": topic_arn,
+                "Subject": null,
+                "Message": message,
+                "Timestamp": "2026-11-27T12:00:00.000Z",
+                "SignatureVersion": "1",
+                "Signature": "EXAMPLE",
+                "SigningCertUrl": "https://sns.example/cert.pem",
+                "UnsubscribeUrl": "https://sns.example/unsubscribe",
+                "MessageAttributes": {}
+            }
+        }]
+    })
+}

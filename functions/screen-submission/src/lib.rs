@@ -1,9 +1,17 @@
 //! The screen-submission Lambda: one submission in, one verdict out; support alerted at
 //! once on `hide`, and on `review` in a category the policy marks urgent.
 //!
+//! A `hide` in an `auto_strike` category (crime recruitment, by default) also becomes a
+//! confirmed violation, sent to user-escalation through SNS rather than written to the
+//! ledger here: screening stays stateless and needs no DynamoDB rights, the platform's
+//! wait does not include a ledger transaction, and SNS retries delivery (with a
+//! dead-letter queue behind user-escalation). The violation id is derived from the
+//! submission and its content, so however often it is delivered it counts once.
+//!
 //! `main.rs` only wires the AWS adapters; everything here is testable with embedded ones.
 
 use anshin_core::alert::{Alert, AlertError, AlertSink, SubmissionAlert};
+use anshin_core::escalation::{auto_strikes, QueueError, ViolationQueue};
 use anshin_core::screen::Screener;
 use anshin_core::submission::Submission;
 use anshin_core::verdict::Verdict;
@@ -13,9 +21,10 @@ use serde_json::Value;
 use tracing::{info, warn, Instrument};
 
 /// What the handler needs, built once per cold start.
-pub struct Deps<A> {
+pub struct Deps<A, V> {
     pub screener: Screener,
     pub alerts: A,
+    pub violations: V,
 }
 
 /// What can go wrong, split by what the caller should do about it.
@@ -28,6 +37,9 @@ pub enum ScreenSubmissionError {
     /// is deterministic and the alert carries a dedupe key, so a retry is harmless.
     #[error("{0}")]
     AlertDelivery(#[from] AlertError),
+    /// An automatic strike could not be handed on; retried like an alert.
+    #[error("{0}")]
+    ViolationDelivery(#[from] QueueError),
 }
 
 impl From<ScreenSubmissionError> for Diagnostic {
@@ -35,6 +47,7 @@ impl From<ScreenSubmissionError> for Diagnostic {
         let error_type = match &error {
             ScreenSubmissionError::InvalidInput(_) => "InvalidInput",
             ScreenSubmissionError::AlertDelivery(_) => "AlertDeliveryFailed",
+            ScreenSubmissionError::ViolationDelivery(_) => "ViolationDeliveryFailed",
         };
         Diagnostic {
             error_type: error_type.to_owned(),
@@ -44,9 +57,9 @@ impl From<ScreenSubmissionError> for Diagnostic {
 }
 
 /// Screens the submission in `event` and alerts support when the verdict calls for it.
-pub async fn handle<A: AlertSink>(
+pub async fn handle<A: AlertSink, V: ViolationQueue>(
     event: LambdaEvent<Value>,
-    deps: &Deps<A>,
+    deps: &Deps<A, V>,
 ) -> Result<Verdict, ScreenSubmissionError> {
     let request_id = event.context.request_id.clone();
     let submission = match Submission::from_json(event.payload) {
@@ -85,6 +98,10 @@ pub async fn handle<A: AlertSink>(
                 event_type = alert.event_type().as_str(),
                 "alerted support"
             );
+        }
+        for violation in auto_strikes(&submission, &verdict, deps.screener.policy()) {
+            deps.violations.submit(&violation).await?;
+            info!(violation_id = %violation.violation_id, category = %violation.category, "automatic strike sent");
         }
         Ok(verdict)
     }

@@ -10,6 +10,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sns::Client;
 
 use crate::alert::{Alert, AlertError, AlertSink, AttributeValue};
+use crate::escalation::{QueueError, ViolationConfirmed, ViolationQueue};
 
 #[derive(Debug, Clone)]
 pub struct SnsAlertSink {
@@ -58,6 +59,53 @@ impl AlertSink for SnsAlertSink {
             .send()
             .await
             .map_err(|e| AlertError(DisplayErrorContext(e).to_string()))?;
+        Ok(())
+    }
+}
+
+/// Sends screening's automatic violations to user-escalation's topic, one command per
+/// message. SNS retries delivery to the function; the violation id makes repeats harmless.
+#[derive(Debug, Clone)]
+pub struct SnsViolationQueue {
+    client: Client,
+    topic_arn: String,
+}
+
+impl SnsViolationQueue {
+    pub fn new(client: Client, topic_arn: impl Into<String>) -> Self {
+        SnsViolationQueue {
+            client,
+            topic_arn: topic_arn.into(),
+        }
+    }
+}
+
+impl ViolationQueue for SnsViolationQueue {
+    async fn submit(&self, violation: &ViolationConfirmed) -> Result<(), QueueError> {
+        let attributes = [
+            (
+                "event_type",
+                AttributeValue::String("violation_confirmed".into()),
+            ),
+            (
+                "category",
+                AttributeValue::String(violation.category.id().into()),
+            ),
+            ("source", AttributeValue::String("screening".into())),
+        ];
+        let mut request = self
+            .client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .message(violation.to_command_json().to_string());
+        for (name, value) in attributes {
+            request =
+                request.message_attributes(name, attribute(&value).map_err(|e| QueueError(e.0))?);
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| QueueError(DisplayErrorContext(e).to_string()))?;
         Ok(())
     }
 }

@@ -1,0 +1,151 @@
+//! The user-escalation handler called directly on every fixture in `events/user-escalation/`,
+//! as a direct invocation and SNS-wrapped, with the embedded ledger.
+
+use std::sync::Arc;
+
+use anshin_core::adapters::embedded::EmbeddedAlertSink;
+use anshin_core::adapters::embedded_ledger::EmbeddedLedgerStore;
+use anshin_core::clock::SystemClock;
+use anshin_core::escalation::{EscalationResponse, Escalator};
+use anshin_core::ladder::AccountLevel;
+use anshin_core::policy::Policy;
+use lambda_runtime::{Context, Diagnostic, LambdaEvent};
+use serde_json::Value;
+use user_escalation::{handle, Reply};
+
+use crate::support::fixture;
+
+const CONFIRMED: &str = include_str!("../../events/user-escalation/violation-confirmed.json");
+const REVOKED: &str = include_str!("../../events/user-escalation/violation-revoked.json");
+const WITHDRAWAL: &str = include_str!("../../events/user-escalation/withdrawal-confirmed.json");
+const REINSTATED: &str = include_str!("../../events/user-escalation/reinstated.json");
+const QUERY: &str = include_str!("../../events/user-escalation/standing-query.json");
+const SNS_CONFIRMED: &str =
+    include_str!("../../events/user-escalation/sns-violation-confirmed.json");
+
+const MALFORMED: [(&str, &str); 4] = [
+    (
+        include_str!("../../events/user-escalation/invalid/missing-user-id.json"),
+        "user_id",
+    ),
+    (
+        include_str!("../../events/user-escalation/invalid/unknown-category.json"),
+        "category",
+    ),
+    (
+        include_str!("../../events/user-escalation/invalid/unknown-type.json"),
+        "type",
+    ),
+    (
+        include_str!("../../events/user-escalation/invalid/empty-revocation-reason.json"),
+        "reason",
+    ),
+];
+
+type LocalEscalator = Escalator<EmbeddedLedgerStore, EmbeddedAlertSink>;
+
+fn escalator() -> LocalEscalator {
+    Escalator::new(
+        EmbeddedLedgerStore::new(),
+        EmbeddedAlertSink::collecting(),
+        Arc::new(Policy::embedded().unwrap()),
+        Arc::new(SystemClock),
+    )
+}
+
+async fn invoke(payload: &str, e: &LocalEscalator) -> Result<Reply, Diagnostic> {
+    handle(LambdaEvent::new(fixture(payload), Context::default()), e)
+        .await
+        .map_err(Diagnostic::from)
+}
+
+fn outcome(reply: Reply) -> anshin_core::escalation::EscalationOutcome {
+    match reply {
+        Reply::One(EscalationResponse::Outcome(o)) => o,
+        other => panic!("expected one outcome, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_confirmed_violation_then_its_revocation_move_the_account_and_back() {
+    let e = escalator();
+    let confirmed = outcome(invoke(CONFIRMED, &e).await.unwrap());
+    assert_eq!(
+        (confirmed.level_before, confirmed.level),
+        (AccountLevel::GoodStanding, AccountLevel::Warning)
+    );
+    let again = outcome(invoke(CONFIRMED, &e).await.unwrap());
+    assert!(!again.applied, "a redelivered confirmation adds nothing");
+
+    let Reply::One(EscalationResponse::Standing(report)) = invoke(QUERY, &e).await.unwrap() else {
+        panic!("a standing query answers with a report");
+    };
+    assert_eq!(report.level, AccountLevel::Warning);
+    assert_eq!(report.history.len(), 1);
+
+    let revoked = outcome(invoke(REVOKED, &e).await.unwrap());
+    assert_eq!(revoked.level, AccountLevel::GoodStanding);
+}
+
+#[tokio::test]
+async fn an_sns_delivered_automatic_strike_leads_to_withdrawal_once_a_second_member_confirms() {
+    let e = escalator();
+    let Reply::Batch(responses) = invoke(SNS_CONFIRMED, &e).await.unwrap() else {
+        panic!("an SNS event answers with one response per record");
+    };
+    assert_eq!(responses.len(), 1);
+    let EscalationResponse::Outcome(o) = &responses[0] else {
+        panic!("outcome expected")
+    };
+    assert_eq!(o.level, AccountLevel::WithdrawalPending);
+
+    let withdrawn = outcome(invoke(WITHDRAWAL, &e).await.unwrap());
+    assert_eq!(withdrawn.level, AccountLevel::Withdrawn);
+    let back = outcome(invoke(REINSTATED, &e).await.unwrap());
+    assert_eq!(
+        (back.level_before, back.level),
+        (AccountLevel::Withdrawn, AccountLevel::GoodStanding)
+    );
+}
+
+#[tokio::test]
+async fn a_withdrawal_with_nothing_pending_is_a_conflict() {
+    let e = escalator();
+    let error = invoke(WITHDRAWAL, &e).await.unwrap_err();
+    assert_eq!(error.error_type, "Conflict");
+}
+
+#[tokio::test]
+async fn every_malformed_command_is_refused_as_invalid_input_naming_the_field_and_changes_nothing()
+{
+    let e = escalator();
+    for (payload, field) in MALFORMED {
+        let error = invoke(payload, &e).await.unwrap_err();
+        assert_eq!(error.error_type, "InvalidInput", "{payload}");
+        assert!(
+            error
+                .error_message
+                .starts_with(&format!("invalid input: {field}: ")),
+            "{}",
+            error.error_message
+        );
+    }
+    // A malformed command inside an SNS record names the record and the field.
+    let mut wrapped: Value = fixture(SNS_CONFIRMED);
+    wrapped["Records"][0]["Sns"]["Message"] = Value::String(MALFORMED[1].0.to_owned());
+    let error = handle(LambdaEvent::new(wrapped, Context::default()), &e)
+        .await
+        .map_err(Diagnostic::from)
+        .unwrap_err();
+    assert!(
+        error
+            .error_message
+            .contains("Records[0].Sns.Message.category"),
+        "{}",
+        error.error_message
+    );
+    assert!(
+        e.alerts().alerts().is_empty(),
+        "nothing changed, nothing alerted"
+    );
+}
