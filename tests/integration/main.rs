@@ -1,6 +1,7 @@
 //! Integration tests, built into one binary. Run them with `tests/run.sh`, which starts
 //! the moto emulator the AWS adapter tests need.
 
+mod dynamodb_round_trips;
 mod escalation_suite;
 mod screen_submission_handler;
 mod sns_alerts;
