@@ -2,9 +2,12 @@
 //! which rules hit where.
 //!
 //! Keywords of every rule go into one Aho-Corasick automaton, so adding keywords costs
-//! nothing per rule; regular expressions run one by one (each has its own literal
-//! prefilter, which skips most texts quickly). Allow-list exceptions run only for a rule
-//! that hit, and drop exactly the hits whose span they overlap.
+//! nothing per rule. A policy has hundreds of regular expressions, and running each over
+//! every text costs more than everything else together; so the literal prefixes every
+//! match of a regex must start with are extracted at load and gathered into a second
+//! automaton (the gate). One pass of the gate says which regexes can match at all; only
+//! those run (a regex without a usable prefix set always runs). Allow-list exceptions run
+//! only for a rule that hit, and drop exactly the hits whose span they overlap.
 
 use std::ops::Range;
 
@@ -58,6 +61,14 @@ pub struct RuleHit {
 #[derive(Debug)]
 pub struct RuleEngine {
     rules: Vec<CompiledRule>,
+    /// Every (rule, regex) pair, in policy order.
+    regex_owner: Vec<(usize, usize)>,
+    /// Aho-Corasick over the prefix literals of the gated regexes; pattern id → index
+    /// into `regex_owner`.
+    gate: AhoCorasick,
+    gate_owner: Vec<usize>,
+    /// Indices into `regex_owner` of regexes with no finite prefix set: they always run.
+    ungated: Vec<usize>,
     /// Per category (by [`Category::index`]), the allow-list shared by all its rules.
     category_exceptions: Vec<Vec<Regex>>,
     keywords: AhoCorasick,
@@ -83,12 +94,39 @@ impl RuleEngine {
                 }
             }
         }
+        let mut regex_owner = Vec::new();
+        let mut gate_literals = Vec::new();
+        let mut gate_owner = Vec::new();
+        let mut ungated = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            for (j, regex) in rule.regexes.iter().enumerate() {
+                let slot = regex_owner.len();
+                regex_owner.push((index, j));
+                match prefix_literals(regex.as_str()) {
+                    Some(literals) => {
+                        for literal in literals {
+                            gate_literals.push(literal);
+                            gate_owner.push(slot);
+                        }
+                    }
+                    None => ungated.push(slot),
+                }
+            }
+        }
+        let gate = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&gate_literals)
+            .map_err(|e| PolicyError::Matcher(e.to_string()))?;
         let keywords = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .build(&keyword_patterns)
             .map_err(|e| PolicyError::Matcher(e.to_string()))?;
         Ok(RuleEngine {
             rules,
+            regex_owner,
+            gate,
+            gate_owner,
+            ungated,
             category_exceptions,
             keywords,
             keyword_rule,
@@ -99,6 +137,18 @@ impl RuleEngine {
         &self.rules
     }
 
+    /// For each (rule, regex) slot, whether the gate lets it run on `text`.
+    fn regexes_that_may_match(&self, text: &str) -> Vec<bool> {
+        let mut may_match = vec![false; self.regex_owner.len()];
+        for slot in &self.ungated {
+            may_match[*slot] = true;
+        }
+        for m in self.gate.find_overlapping_iter(text) {
+            may_match[self.gate_owner[m.pattern().as_usize()]] = true;
+        }
+        may_match
+    }
+
     /// Every rule that hits `text` (already normalised) for a submission of `kind`, with
     /// its spans, after exceptions. Rules come out in policy order; spans in text order.
     pub fn find_hits(&self, kind: SubmissionKind, text: &str) -> Vec<RuleHit> {
@@ -106,12 +156,11 @@ impl RuleEngine {
         for m in self.keywords.find_overlapping_iter(text) {
             spans[self.keyword_rule[m.pattern().as_usize()]].push(m.range());
         }
-        for (index, rule) in self.rules.iter().enumerate() {
-            if !rule.applies_to(kind) {
-                continue;
-            }
-            for regex in &rule.regexes {
-                spans[index].extend(regex.find_iter(text).map(|m| m.range()));
+        let may_match = self.regexes_that_may_match(text);
+        for (slot, &(index, j)) in self.regex_owner.iter().enumerate() {
+            let rule = &self.rules[index];
+            if may_match[slot] && rule.applies_to(kind) {
+                spans[index].extend(rule.regexes[j].find_iter(text).map(|m| m.range()));
             }
         }
 
@@ -147,6 +196,30 @@ impl RuleEngine {
         }
         hits
     }
+}
+
+/// The literals every match of `pattern` starts with, lower-cased (the text is), or `None`
+/// when there is no such finite set of non-empty literals (then the regex always runs).
+fn prefix_literals(pattern: &str) -> Option<Vec<String>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let mut extractor = regex_syntax::hir::literal::Extractor::new();
+    extractor.kind(regex_syntax::hir::literal::ExtractKind::Prefix);
+    let seq = extractor.extract(&hir);
+    let literals = seq.literals()?;
+    if literals.is_empty() || literals.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    literals
+        .iter()
+        .map(|l| {
+            std::str::from_utf8(l.as_bytes())
+                .ok()
+                .map(str::to_lowercase)
+        })
+        .collect()
 }
 
 fn matches_of(regexes: &[Regex], text: &str) -> Vec<Range<usize>> {
@@ -216,6 +289,57 @@ mod tests {
             hits[0].spans.len(),
             1,
             "the sticker mention is excused, the ID is not"
+        );
+    }
+
+    #[test]
+    fn prefix_literals_gate_only_regexes_whose_matches_must_start_with_them() {
+        assert_eq!(
+            prefix_literals("(line|ライン)\\s?id"),
+            Some(vec!["line".to_string(), "ライン".to_string()])
+        );
+        assert_eq!(prefix_literals("LINE"), Some(vec!["line".to_string()]));
+        assert_eq!(
+            prefix_literals(".{0,5}abc"),
+            None,
+            "any first char: cannot gate"
+        );
+        assert_eq!(
+            prefix_literals("(a|)b"),
+            Some(vec!["ab".into(), "b".into()])
+        );
+        assert_eq!(prefix_literals("x?"), None, "an empty match: cannot gate");
+    }
+
+    /// The gate is an optimisation only: on the team's own labelled texts, every regex of
+    /// the shipped policy that matches must have been let through by the gate.
+    #[test]
+    fn the_gate_lets_through_every_regex_of_the_shipped_policy_that_matches() {
+        let policy = crate::policy::Policy::embedded().unwrap();
+        let engine = policy.rules();
+        let mut matched = 0;
+        for line in include_str!("../policy/dev-examples.jsonl").lines() {
+            let item: serde_json::Value = serde_json::from_str(line).unwrap();
+            let text = normalize(item["body"].as_str().unwrap());
+            let may_match = engine.regexes_that_may_match(text.as_str());
+            for (slot, &(i, j)) in engine.regex_owner.iter().enumerate() {
+                if engine.rules[i].regexes[j].is_match(text.as_str()) {
+                    matched += 1;
+                    assert!(
+                        may_match[slot],
+                        "gate blocked {} regex {j} on {}",
+                        engine.rules[i].id, item["id"]
+                    );
+                }
+            }
+        }
+        assert!(
+            matched > 200,
+            "the texts exercise the rules ({matched} matches)"
+        );
+        assert!(
+            engine.ungated.len() < engine.regex_owner.len() / 4,
+            "most regexes are gated"
         );
     }
 

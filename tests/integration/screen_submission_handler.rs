@@ -5,7 +5,7 @@ use anshin_core::adapters::embedded::EmbeddedAlertSink;
 use anshin_core::adapters::embedded_ledger::EmbeddedLedgerStore;
 use anshin_core::alert::{Alert, AlertError, AlertEventType, AlertSink};
 use anshin_core::clock::SystemClock;
-use anshin_core::escalation::{DirectViolationQueue, Escalator};
+use anshin_core::escalation::{DirectViolationQueue, Escalator, StandingReport};
 use anshin_core::ladder::AccountLevel;
 use anshin_core::policy::Policy;
 use anshin_core::screen::Screener;
@@ -65,6 +65,12 @@ fn deps<A>(alerts: A) -> Deps<A, LocalQueue> {
         alerts,
         violations: DirectViolationQueue::new(Arc::new(escalator)),
     }
+}
+
+/// Where an author stands in the embedded ledger behind the handler.
+async fn standing_of<A>(deps: &Deps<A, LocalQueue>, user: &str) -> StandingReport {
+    let user = Id::parse("id", user).unwrap();
+    deps.violations.escalator().standing(&user).await.unwrap()
 }
 
 async fn invoke<A: AlertSink>(
@@ -177,12 +183,7 @@ async fn crime_recruitment_is_hidden_and_support_gets_an_alert_without_the_posti
 
     // Crime recruitment is auto_strike and straight_to_withdrawal: the author's account
     // now waits for a support member to confirm the withdrawal.
-    let standing = deps
-        .violations
-        .escalator()
-        .standing(&Id::parse("id", "client-0999").unwrap())
-        .await
-        .unwrap();
+    let standing = standing_of(&deps, "client-0999").await;
     assert_eq!(standing.level, AccountLevel::WithdrawalPending);
     assert_eq!(standing.active_strikes.len(), 1);
     assert_eq!(standing.active_strikes[0].category, Category::IllegalWork);
@@ -193,12 +194,7 @@ async fn a_hide_outside_auto_strike_categories_leaves_the_ledger_alone() {
     let deps = deps(EmbeddedAlertSink::collecting());
     let verdict = invoke(fixture(OFF_PLATFORM_EVASION), &deps).await.unwrap();
     assert_eq!(verdict.decision, Decision::Hide);
-    let standing = deps
-        .violations
-        .escalator()
-        .standing(&Id::parse("id", "worker-5120").unwrap())
-        .await
-        .unwrap();
+    let standing = standing_of(&deps, "worker-5120").await;
     assert!(
         standing.active_strikes.is_empty(),
         "off-platform contact waits for support"
@@ -214,12 +210,7 @@ async fn a_retried_invocation_gives_the_same_verdict_and_the_same_alert_dedupe_k
     let alerts = deps.alerts.alerts();
     assert_eq!(alerts.len(), 2);
     assert_eq!(alerts[0].dedupe_key(), alerts[1].dedupe_key());
-    let standing = deps
-        .violations
-        .escalator()
-        .standing(&Id::parse("id", "client-0999").unwrap())
-        .await
-        .unwrap();
+    let standing = standing_of(&deps, "client-0999").await;
     assert_eq!(
         standing.active_strikes.len(),
         1,
