@@ -7,6 +7,7 @@
 //! - `anshin eval --data FILE.jsonl [--json]`: precision, recall and false-positive rates
 //!   on a labelled set.
 //! - `anshin normalize [FILE|-]`: text as the rules see it, for policy authors.
+//! - `anshin featurize [FILE|-] [--describe]`: the classifier's features, for training.
 //! - `anshin demo`: the whole flow — screening, strikes, the ladder, alerts — on embedded
 //!   adapters.
 
@@ -58,6 +59,15 @@ enum Command {
     /// Walk through the whole flow on embedded adapters: the sample submissions screened,
     /// accounts struck and climbing the ladder, and every alert support would get.
     Demo,
+    /// Print the classifier's features of each submission (JSON Lines: id, labels,
+    /// indices, values), for the training script; `--describe` prints the featurizer's
+    /// version and parameters instead.
+    Featurize {
+        #[arg(default_value = "-")]
+        file: String,
+        #[arg(long)]
+        describe: bool,
+    },
     /// Measure the screener on a labelled JSON Lines file.
     Eval {
         #[arg(long)]
@@ -93,6 +103,7 @@ async fn main() -> ExitCode {
         Command::Screen { files } => screen(&files).await,
         Command::Eval { data, json } => eval(&data, json),
         Command::Normalize { file } => normalize_lines(&file),
+        Command::Featurize { file, describe } => featurize_lines(&file, describe),
         Command::Demo => match load_screener() {
             Ok(screener) => demo::run(screener)
                 .await
@@ -184,6 +195,49 @@ async fn screen(files: &[String]) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn featurize_lines(path: &str, describe: bool) -> Result<ExitCode, CliError> {
+    use anshin_core::featurize::{featurize, FeaturizerConfig, FEATURIZER_VERSION};
+    use anshin_core::normalize::normalize;
+
+    let config = FeaturizerConfig::default();
+    let mut stdout = io::stdout().lock();
+    if describe {
+        let description = serde_json::json!({"version": FEATURIZER_VERSION, "config": config});
+        writeln!(stdout, "{description}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let anonymous = Id::parse("author_id", ANONYMOUS_AUTHOR).expect("constant id is valid");
+    for (line, document) in documents(&read_input(path)?) {
+        let item = document.and_then(|value| {
+            let labels = value
+                .get("labels")
+                .cloned()
+                .unwrap_or(Value::Array(Vec::new()));
+            Submission::from_json_with_default_author(value, Some(&anonymous)).map(|s| (s, labels))
+        });
+        let (submission, labels) = item.map_err(|error| CliError::Input {
+            path: path.to_owned(),
+            line,
+            error,
+        })?;
+        let title = submission.title().map(normalize);
+        let features = featurize(
+            &config,
+            submission.kind(),
+            title.as_ref(),
+            &normalize(submission.body()),
+        );
+        let row = serde_json::json!({
+            "id": submission.submission_id(),
+            "labels": labels,
+            "indices": features.indices,
+            "values": features.values,
+        });
+        writeln!(stdout, "{row}")?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn normalize_lines(path: &str) -> Result<ExitCode, CliError> {

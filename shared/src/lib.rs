@@ -9,6 +9,8 @@
 //!   digits, `(at)`, homoglyphs…) and keeps a map back to the original text.
 //! - [`policy`]: the versioned guideline policy file (embedded, or `ANSHIN_POLICY_PATH`).
 //! - [`rules`]: runs the policy's patterns over normalised text.
+//! - [`featurize`]: the classifier's features (hashed character n-grams), one definition
+//!   for training and serving.
 //! - [`screen`]: `Submission → Verdict`; the [`screen::Classifier`] port is where the
 //!   model plugs in.
 //! - [`verdict`]: the decision, categories, evidence and fix-it messages.
@@ -29,6 +31,7 @@ pub mod config;
 pub mod error;
 pub mod escalation;
 pub mod eval;
+pub mod featurize;
 pub mod ladder;
 pub mod ledger;
 pub mod normalize;
