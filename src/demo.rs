@@ -1,18 +1,24 @@
 //! `anshin demo`: the whole flow on embedded adapters — the sample submissions screened,
-//! then two accounts climbing the ladder, with every alert support would receive.
+//! accounts climbing the ladder, users' reports weighed and resolved, with every alert
+//! support would receive.
 
 use std::io::{self, Write};
 use std::sync::Arc;
 
 use anshin_core::adapters::embedded::EmbeddedAlertSink;
 use anshin_core::adapters::embedded_ledger::EmbeddedLedgerStore;
+use anshin_core::adapters::embedded_reports::EmbeddedReportStore;
 use anshin_core::alert::{Alert, AlertSink, SubmissionAlert};
 use anshin_core::clock::{Clock, ManualClock};
+use anshin_core::escalation::DirectViolationQueue;
 use anshin_core::escalation::{
     auto_strikes, EscalationError, EscalationOutcome, Escalator, ViolationConfirmed,
     WithdrawalConfirmed,
 };
 use anshin_core::ledger::ViolationSource;
+use anshin_core::reports::{
+    ReportCommand, ReportDesk, ReportStore, Resolution, ResolutionDecision,
+};
 use anshin_core::screen::Screener;
 use anshin_core::submission::{Id, Submission};
 use anshin_core::taxonomy::{Category, Severity};
@@ -40,13 +46,21 @@ const SAMPLES: [(&str, &str); 4] = [
 /// 2026-11-27 09:00 JST, so that every run of the demo tells the same story.
 const DEMO_START: u64 = 1_795_737_600;
 
-type DemoEscalator = Escalator<EmbeddedLedgerStore, EmbeddedAlertSink>;
+type DemoEscalator = Escalator<EmbeddedLedgerStore, Arc<EmbeddedAlertSink>>;
+type DemoDesk = ReportDesk<
+    EmbeddedReportStore,
+    Arc<EmbeddedAlertSink>,
+    DirectViolationQueue<EmbeddedLedgerStore, Arc<EmbeddedAlertSink>>,
+>;
 
 struct Demo<W> {
     out: W,
     screener: Screener,
-    /// Its alert sink collects screening's alerts too, so they print in order.
-    escalator: DemoEscalator,
+    escalator: Arc<DemoEscalator>,
+    reports: DemoDesk,
+    /// Screening, escalation and reports all alert into this one sink, so that the demo
+    /// prints alerts in the order they were raised.
+    alerts: Arc<EmbeddedAlertSink>,
     clock: Arc<ManualClock>,
     /// Alerts already printed.
     shown: usize,
@@ -55,16 +69,26 @@ struct Demo<W> {
 pub async fn run(screener: Screener) -> io::Result<()> {
     let clock = Arc::new(ManualClock::at(DEMO_START));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let escalator = Escalator::new(
+    let alerts = Arc::new(EmbeddedAlertSink::collecting());
+    let escalator = Arc::new(Escalator::new(
         EmbeddedLedgerStore::new(),
-        EmbeddedAlertSink::collecting(),
+        Arc::clone(&alerts),
         screener.shared_policy(),
+        Arc::clone(&dyn_clock),
+    ));
+    let reports = ReportDesk::new(
+        EmbeddedReportStore::new(),
+        Arc::clone(&alerts),
+        DirectViolationQueue::new(Arc::clone(&escalator)),
+        screener.clone(),
         dyn_clock,
     );
     let mut demo = Demo {
         out: io::stdout().lock(),
         screener,
         escalator,
+        reports,
+        alerts,
         clock,
         shown: 0,
     };
@@ -146,8 +170,55 @@ impl<W: Write> Demo<W> {
             )?;
         }
 
-        writeln!(self.out, "\n== 4. Where the accounts stand ==")?;
-        for user in [worker, client] {
+        writeln!(
+            self.out,
+            "\n== 4. Users report a client; a burst of new accounts is spotted =="
+        )?;
+        let reported = id("client-4410");
+        for (reporter, created) in [
+            ("worker-8810", DEMO_START - 400 * 86_400),
+            ("worker-1204", DEMO_START - 900 * 86_400),
+        ] {
+            self.file_report(reporter, created, &reported, "harassment")
+                .await?;
+        }
+        for sock in 0..4 {
+            self.clock.advance(120);
+            self.file_report(
+                &format!("new-account-{sock}"),
+                DEMO_START - 86_400,
+                &id("worker-3300"),
+                "scam",
+            )
+            .await?;
+        }
+        let report_id = self.first_report_id(&reported).await?;
+        let resolution = Resolution {
+            report_id: id(&report_id),
+            decision: ResolutionDecision::Confirmed,
+            decided_by: id("support-suzuki"),
+            category: None,
+            severity: None,
+        };
+        for _delivery in 0..2 {
+            match self.reports.resolve(&resolution).await {
+                Ok(r) => writeln!(
+                    self.out,
+                    "support-suzuki confirms {report_id}: {:?}{}",
+                    r.status,
+                    if r.applied {
+                        ""
+                    } else {
+                        " [already resolved: one strike only]"
+                    }
+                )?,
+                Err(e) => writeln!(self.out, "resolution refused: {e}")?,
+            }
+            self.show_alerts()?;
+        }
+
+        writeln!(self.out, "\n== 5. Where the accounts stand ==")?;
+        for user in [worker, client, reported] {
             let standing = self
                 .escalator
                 .standing(&user)
@@ -165,13 +236,75 @@ impl<W: Write> Demo<W> {
         Ok(())
     }
 
+    async fn file_report(
+        &mut self,
+        reporter: &str,
+        created_at: u64,
+        target: &Id,
+        category: &str,
+    ) -> io::Result<()> {
+        let command = ReportCommand::from_json(serde_json::json!({
+            "type": "report", "reporter_id": reporter, "reporter_account_created_at": created_at,
+            "target_user_id": target, "category": category, "description": "(demo)"
+        }))
+        .map_err(io::Error::other)?;
+        let ReportCommand::Report(report) = command else {
+            return Err(io::Error::other("not a report"));
+        };
+        match self.reports.intake(&report).await {
+            Ok(a) => writeln!(
+                self.out,
+                "{reporter} reports {target} ({category}): weight {:.2}{}{}",
+                a.weight,
+                if a.brigading {
+                    ", part of a suspected brigade"
+                } else {
+                    ""
+                },
+                if a.crossed.is_empty() {
+                    ""
+                } else {
+                    ", threshold crossed"
+                }
+            )?,
+            Err(e) => writeln!(self.out, "{reporter} reports {target}: refused: {e}")?,
+        }
+        self.show_alerts()
+    }
+
+    async fn first_report_id(&self, target: &Id) -> io::Result<String> {
+        let tally = self
+            .reports
+            .store()
+            .tally(target.as_str())
+            .await
+            .map_err(io::Error::other)?;
+        let reporter = tally
+            .tally
+            .entries
+            .first()
+            .map(|e| e.reporter_id.clone())
+            .unwrap_or_default();
+        let key = anshin_core::reports::Report {
+            report_id: id("placeholder"),
+            reporter_id: id(&reporter),
+            reporter_account_created_at: 0,
+            target_user_id: target.clone(),
+            target_submission_id: None,
+            submission: None,
+            category: anshin_core::reports::ReportCategory::Other,
+            description: String::new(),
+        }
+        .dedupe_key();
+        Ok(format!("rep-{key}"))
+    }
+
     async fn screen(&mut self, submission: &Submission) -> io::Result<()> {
         let verdict = self.screener.screen(submission);
         serde_json::to_writer(&mut self.out, &verdict).map_err(io::Error::from)?;
         writeln!(self.out)?;
         if let Some(alert) = SubmissionAlert::for_verdict(submission, &verdict) {
-            self.escalator
-                .alerts()
+            self.alerts
                 .publish(&Alert::Submission(alert))
                 .await
                 .map_err(io::Error::other)?;
@@ -217,7 +350,7 @@ impl<W: Write> Demo<W> {
 
     /// Prints the alerts raised since the last call, in the order they were raised.
     fn show_alerts(&mut self) -> io::Result<()> {
-        let all = self.escalator.alerts().alerts();
+        let all = self.alerts.alerts();
         for alert in all.iter().skip(self.shown) {
             let json = serde_json::to_string(alert).map_err(io::Error::from)?;
             writeln!(self.out, "   alert to support: {json}")?;

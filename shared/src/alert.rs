@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ladder::{AccountLevel, LevelChange};
+use crate::reports::ReportCategory;
 use crate::submission::Submission;
 use crate::taxonomy::{Category, Severity};
 use crate::verdict::{Decision, Field, Verdict};
@@ -27,6 +28,8 @@ pub enum AlertEventType {
     SubmissionHidden,
     SubmissionHeldForReview,
     AccountLevelChanged,
+    ReportThresholdCrossed,
+    ReportBrigadingSuspected,
 }
 
 impl AlertEventType {
@@ -35,6 +38,8 @@ impl AlertEventType {
             AlertEventType::SubmissionHidden => "submission_hidden",
             AlertEventType::SubmissionHeldForReview => "submission_held_for_review",
             AlertEventType::AccountLevelChanged => "account_level_changed",
+            AlertEventType::ReportThresholdCrossed => "report_threshold_crossed",
+            AlertEventType::ReportBrigadingSuspected => "report_brigading_suspected",
         }
     }
 }
@@ -45,6 +50,7 @@ impl AlertEventType {
 pub enum Alert {
     Submission(SubmissionAlert),
     AccountLevel(AccountLevelAlert),
+    Reports(ReportThresholdAlert),
 }
 
 /// One message attribute, for subscription filter policies.
@@ -60,6 +66,7 @@ impl Alert {
         match self {
             Alert::Submission(a) => a.event_type,
             Alert::AccountLevel(a) => a.event_type,
+            Alert::Reports(a) => a.event_type,
         }
     }
 
@@ -67,6 +74,7 @@ impl Alert {
         match self {
             Alert::Submission(a) => &a.dedupe_key,
             Alert::AccountLevel(a) => &a.dedupe_key,
+            Alert::Reports(a) => &a.dedupe_key,
         }
     }
 
@@ -85,6 +93,7 @@ impl Alert {
                 a.previous_level.as_str(),
                 a.level.as_str()
             ),
+            Alert::Reports(a) => format!("[anshin] reports against {}", a.target_user_id),
         }
     }
 
@@ -112,6 +121,31 @@ impl Alert {
                 ("previous_level", s(a.previous_level.as_str())),
                 ("user_id", s(&a.user_id)),
                 ("category", s(a.category.map_or("none", |c| c.id()))),
+            ]),
+            Alert::Reports(a) => attributes.extend([
+                ("user_id", s(&a.target_user_id)),
+                (
+                    "categories",
+                    AttributeValue::StringArray(
+                        a.crossed.iter().map(|c| c.id().to_owned()).collect(),
+                    ),
+                ),
+                (
+                    "brigading",
+                    s(if a.brigading_suspected {
+                        "true"
+                    } else {
+                        "false"
+                    }),
+                ),
+                (
+                    "hide_pending_review",
+                    s(if a.hide_pending_review {
+                        "true"
+                    } else {
+                        "false"
+                    }),
+                ),
             ]),
         }
         attributes
@@ -167,6 +201,70 @@ pub(crate) fn dedupe_key(parts: &[&str]) -> String {
         hasher.update([0x1f]);
     }
     hex::encode(&hasher.finalize()[..16])
+}
+
+/// Reports against one user reached support's threshold, or look like a brigade.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportThresholdAlert {
+    pub event_type: AlertEventType,
+    pub dedupe_key: String,
+    pub target_user_id: String,
+    pub target_submission_id: Option<String>,
+    /// Categories that crossed with the report that raised this alert.
+    pub crossed: Vec<ReportCategory>,
+    /// Every reported category, highest weighted score first: (category, score, reporters).
+    pub top_categories: Vec<(ReportCategory, f64, usize)>,
+    pub brigading_suspected: bool,
+    /// The policy asks the platform to hide the submission until support has looked.
+    pub hide_pending_review: bool,
+    /// The reported submission's verdict, when the report carried it.
+    pub verdict_decision: Option<Decision>,
+    pub verdict_categories: Vec<Category>,
+}
+
+impl ReportThresholdAlert {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        target_user_id: &str,
+        target_submission_id: Option<&str>,
+        scores: &std::collections::BTreeMap<ReportCategory, (f64, usize)>,
+        crossed: &[ReportCategory],
+        brigading_suspected: bool,
+        hide_pending_review: bool,
+        verdict: Option<&Verdict>,
+        trigger: &str,
+    ) -> Self {
+        let mut top: Vec<(ReportCategory, f64, usize)> = scores
+            .iter()
+            .map(|(c, (score, reporters))| (*c, (score * 1000.0).round() / 1000.0, *reporters))
+            .collect();
+        top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let event_type = if crossed.is_empty() {
+            AlertEventType::ReportBrigadingSuspected
+        } else {
+            AlertEventType::ReportThresholdCrossed
+        };
+        let crossed_ids: Vec<&str> = crossed.iter().map(|c| c.id()).collect();
+        ReportThresholdAlert {
+            event_type,
+            dedupe_key: dedupe_key(&[
+                target_user_id,
+                event_type.as_str(),
+                &crossed_ids.join(","),
+                trigger,
+            ]),
+            target_user_id: target_user_id.to_owned(),
+            target_submission_id: target_submission_id.map(str::to_owned),
+            crossed: crossed.to_vec(),
+            top_categories: top,
+            brigading_suspected,
+            hide_pending_review,
+            verdict_decision: verdict.map(|v| v.decision),
+            verdict_categories: verdict
+                .map(|v| v.categories.iter().map(|c| c.category).collect())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// A message to support about one screened submission.
@@ -267,4 +365,11 @@ pub struct AlertError(pub String);
 /// Where alerts go: SNS in AWS, a collector or stderr locally.
 pub trait AlertSink: Send + Sync {
     fn publish(&self, alert: &Alert) -> impl Future<Output = Result<(), AlertError>> + Send;
+}
+
+/// One sink shared by several components (the demo prints them all in order).
+impl<T: AlertSink> AlertSink for std::sync::Arc<T> {
+    fn publish(&self, alert: &Alert) -> impl Future<Output = Result<(), AlertError>> + Send {
+        T::publish(self, alert)
+    }
 }

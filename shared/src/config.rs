@@ -88,3 +88,23 @@ impl EscalationConfig {
         })
     }
 }
+
+/// Settings of the report-intake function.
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    pub policy: PolicySource,
+    pub table: String,
+    pub alert_topic_arn: String,
+    pub escalation_topic_arn: String,
+}
+
+impl ReportConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(ReportConfig {
+            policy: PolicySource::from_env(),
+            table: required_var(LEDGER_TABLE_VAR)?,
+            alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
+            escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
+        })
+    }
+}

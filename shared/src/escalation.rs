@@ -18,7 +18,7 @@ use tracing::{info, warn};
 
 use crate::alert::{AccountLevelAlert, Alert, AlertError, AlertSink};
 use crate::clock::Clock;
-use crate::error::InvalidInput;
+use crate::error::{parse_payload, required, required_id, InvalidInput};
 use crate::ladder::{AccountLevel, LevelChange, PendingWithdrawal, Standing, Strike};
 use crate::ledger::{
     AuditAction, AuditRecord, Commit, CommitError, LedgerStore, RecordedOutcome, RevocationRecord,
@@ -202,14 +202,6 @@ struct CommandPayload {
     reason: Option<String>,
 }
 
-fn required<T>(field: &str, value: Option<T>) -> Result<T, InvalidInput> {
-    value.ok_or_else(|| InvalidInput::new(field, "is required"))
-}
-
-fn required_id(field: &str, value: Option<String>) -> Result<Id, InvalidInput> {
-    Id::parse(field, &required(field, value)?)
-}
-
 fn reason(value: Option<String>) -> Result<String, InvalidInput> {
     let reason = required("reason", value)?;
     if reason.trim().is_empty() {
@@ -237,20 +229,7 @@ fn parse_enum<T: for<'de> Deserialize<'de>>(
 
 impl EscalationCommand {
     pub fn from_json(value: Value) -> Result<Self, InvalidInput> {
-        if !value.is_object() {
-            return Err(InvalidInput::new("$", "must be a JSON object"));
-        }
-        let p: CommandPayload = serde_path_to_error::deserialize(value).map_err(|e| {
-            let field = e.path().to_string();
-            let inner = e.into_inner().to_string();
-            // serde names unknown fields without quoting values; other messages may quote
-            // input, so only the field and a generic reason go back.
-            if inner.starts_with("unknown field") {
-                InvalidInput::new("$", inner)
-            } else {
-                InvalidInput::new(&field, "has the wrong type")
-            }
-        })?;
+        let p: CommandPayload = parse_payload(value)?;
         let command_type = required("type", p.command_type)?;
         match command_type.as_str() {
             "violation_confirmed" => {

@@ -19,6 +19,8 @@
 //! - [`escalation`]: confirmed violations → strikes → level changes → alerts, exactly once.
 //! - [`ledger`]: the storage port for strikes, standings and the audit trail.
 //! - [`clock`]: the time port, so that expiry is testable.
+//! - [`reports`]: user reports — intake, de-duplication, rate limit, reporter weight,
+//!   brigading, threshold alerts, resolution into strikes.
 //! - [`alert`]: the port that tells support at once, and what an alert may carry.
 //! - [`adapters`]: embedded adapters (CLI, tests) and, with the `aws` feature, SNS.
 //! - [`config`]: environment read once at cold start.
@@ -36,6 +38,7 @@ pub mod ladder;
 pub mod ledger;
 pub mod normalize;
 pub mod policy;
+pub mod reports;
 pub mod rules;
 pub mod screen;
 pub mod submission;

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::ladder::{LadderPolicy, SeverityPoints};
+use crate::reports::ReportPolicy;
 use crate::rules::{CompiledRule, RuleEngine};
 use crate::submission::SubmissionKind;
 use crate::taxonomy::{Category, Severity, UnknownCategory};
@@ -82,6 +83,7 @@ pub struct Policy {
     categories: Vec<CategoryPolicy>,
     rules: RuleEngine,
     ladder: LadderPolicy,
+    reports: ReportPolicy,
 }
 
 // ---- file shape ---------------------------------------------------------------------------
@@ -91,6 +93,7 @@ pub struct Policy {
 struct PolicyFile {
     version: String,
     ladder: LadderFile,
+    reports: ReportPolicy,
     categories: BTreeMap<String, CategoryFile>,
 }
 
@@ -110,6 +113,23 @@ struct LadderFile {
     straight_to_withdrawal: Vec<Category>,
     #[serde(default)]
     auto_strike: Vec<Category>,
+}
+
+fn check_reports(r: ReportPolicy) -> Result<ReportPolicy, PolicyError> {
+    let bad = |reason: &str| Err(PolicyError::Ladder(format!("reports: {reason}")));
+    if r.rate_limit_per_day == 0 {
+        return bad("rate_limit_per_day must be at least 1");
+    }
+    if !(r.threshold > 0.0 && r.severe_threshold > 0.0 && r.severe_threshold <= r.threshold) {
+        return bad("thresholds must be positive, severe_threshold at most threshold");
+    }
+    if !(0.0..=1.0).contains(&r.new_account_weight) {
+        return bad("new_account_weight must lie in [0, 1]");
+    }
+    if r.brigade_min_reports < 2 || r.brigade_window_minutes == 0 {
+        return bad("a brigade needs at least 2 reports in a window of at least 1 minute");
+    }
+    Ok(r)
 }
 
 fn default_true() -> bool {
@@ -235,6 +255,7 @@ impl Policy {
             categories,
             rules: RuleEngine::new(compiled_rules, category_exceptions)?,
             ladder: check_ladder(file.ladder)?,
+            reports: check_reports(file.reports)?,
         })
     }
 
@@ -256,6 +277,10 @@ impl Policy {
 
     pub fn ladder(&self) -> &LadderPolicy {
         &self.ladder
+    }
+
+    pub fn reports(&self) -> &ReportPolicy {
+        &self.reports
     }
 }
 
@@ -360,7 +385,9 @@ mod tests {
         let mut text = String::from(
             "version = \"test-1\"\n[ladder]\nwarning_points = 1\nsuspension_points = 3\nwithdrawal_points = 6\n\
              strike_expiry_days = 365\npoints = { low = 1, medium = 2, high = 3, critical = 6 }\n\
-             straight_to_withdrawal = [\"illegal_work\"]\n",
+             straight_to_withdrawal = [\"illegal_work\"]\n[reports]\nrate_limit_per_day = 20\nthreshold = 3.0\n\
+             severe_threshold = 1.5\nsevere_categories = [\"illegal_work\"]\nnew_account_days = 30\n\
+             new_account_weight = 0.5\nbrigade_window_minutes = 60\nbrigade_min_reports = 4\n",
         );
         for c in Category::ALL {
             text.push_str(&format!(

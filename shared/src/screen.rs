@@ -240,7 +240,9 @@ mod tests {
     fn policy() -> Arc<Policy> {
         let mut text = String::from(
             "version = \"unit-1\"\n[ladder]\nwarning_points = 1\nsuspension_points = 3\nwithdrawal_points = 6\n\
-             strike_expiry_days = 365\npoints = { low = 1, medium = 2, high = 3, critical = 6 }\n",
+             strike_expiry_days = 365\npoints = { low = 1, medium = 2, high = 3, critical = 6 }\n\
+             [reports]\nrate_limit_per_day = 20\nthreshold = 3.0\nsevere_threshold = 1.5\nsevere_categories = []\n\
+             new_account_days = 30\nnew_account_weight = 0.5\nbrigade_window_minutes = 60\nbrigade_min_reports = 4\n",
         );
         for c in Category::ALL {
             let (severity, urgent) = match c {

@@ -3,6 +3,8 @@
 
 mod dynamodb_round_trips;
 mod escalation_suite;
+mod report_intake_handler;
+mod report_suite;
 mod screen_submission_handler;
 mod sns_alerts;
 mod support;

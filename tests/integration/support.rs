@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anshin_core::adapters::dynamodb::DynamoLedgerStore;
+use anshin_core::adapters::dynamodb_reports::DynamoReportStore;
 use aws_config::BehaviorVersion;
 use serde_json::Value;
 
@@ -50,6 +51,19 @@ pub fn unique_name(prefix: &str) -> String {
         "{prefix}-{}-{nanos}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A DynamoDB report store and ledger sharing a table of their own in moto.
+pub async fn fresh_dynamo_reports() -> (DynamoReportStore, DynamoLedgerStore) {
+    let client = dynamodb_client().await;
+    let table = unique_name("anshin-reports");
+    DynamoLedgerStore::create_table(&client, &table)
+        .await
+        .expect("create table in moto");
+    (
+        DynamoReportStore::new(client.clone(), table.clone()),
+        DynamoLedgerStore::new(client, table),
     )
 }
 

@@ -8,6 +8,8 @@
 //! | `USER#<user_id>`    | `AUDIT#<version:012>`| one audit record per change, in commit order   |
 //! | `VIOLATION#<id>`    | `VIOLATION`          | the violation record, `revocation` once revoked|
 //!
+//! Reports share the table; their keys are in [`super::dynamodb_reports`].
+//!
 //! A confirmed violation costs one consistent `GetItem` (the standing) and one
 //! `TransactWriteItems` of three puts: the violation (`attribute_not_exists(pk)`, so a
 //! duplicate id cancels the whole transaction), the standing (`version = :expected`, so a
@@ -32,7 +34,7 @@ use crate::ledger::{
     ViolationWrite,
 };
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 const STANDING_SK: &str = "STANDING";
 const VIOLATION_SK: &str = "VIOLATION";
@@ -76,19 +78,19 @@ struct AuditItem {
     record: AuditRecord,
 }
 
-fn store_error(context: &str, error: impl std::fmt::Display) -> StoreError {
+pub(crate) fn store_error(context: &str, error: impl std::fmt::Display) -> StoreError {
     StoreError(format!("{context}: {error}"))
 }
 
-fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+pub(crate) fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value).map_err(|e| store_error("encoding an item", e))
 }
 
-fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, StoreError> {
+pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| store_error("decoding an item", e))
 }
 
-fn key(pk: String, sk: &str) -> Item {
+pub(crate) fn key(pk: String, sk: &str) -> Item {
     HashMap::from([
         ("pk".to_owned(), AttributeValue::S(pk)),
         ("sk".to_owned(), AttributeValue::S(sk.to_owned())),
@@ -143,20 +145,50 @@ impl DynamoLedgerStore {
     }
 
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk, sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| store_error("GetItem", DisplayErrorContext(e)))?;
-        Ok(output.item)
+        get_item(&self.client, &self.table, pk, sk).await
     }
 
     fn put(&self, item: Item) -> aws_sdk_dynamodb::types::builders::PutBuilder {
         Put::builder().table_name(&self.table).set_item(Some(item))
+    }
+}
+
+/// A strongly consistent read of one item: every guard decision reads its latest state.
+pub(crate) async fn get_item(
+    client: &Client,
+    table: &str,
+    pk: String,
+    sk: &str,
+) -> Result<Option<Item>, StoreError> {
+    client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key(pk, sk)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map(|o| o.item)
+        .map_err(|e| store_error("GetItem", DisplayErrorContext(e)))
+}
+
+/// Whether the transaction was cancelled because the operation at `index` failed its
+/// condition.
+pub(crate) fn condition_failed(
+    error: &aws_sdk_dynamodb::error::SdkError<
+        TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+    index: usize,
+) -> bool {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+            cancelled
+                .cancellation_reasons()
+                .get(index)
+                .and_then(|r| r.code())
+                == Some("ConditionalCheckFailed")
+        }
+        _ => false,
     }
 }
 
@@ -253,24 +285,14 @@ impl LedgerStore for DynamoLedgerStore {
             Ok(_) => return Ok(()),
             Err(e) => e,
         };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            error.as_service_error()
-        {
-            let failed = |index: Option<usize>| {
-                index
-                    .and_then(|i| cancelled.cancellation_reasons().get(i))
-                    .and_then(|r| r.code())
-                    == Some("ConditionalCheckFailed")
-            };
-            if failed(violation_op) {
-                return Err(match commit.violation {
-                    ViolationWrite::Insert(_) => CommitError::ViolationAlreadyRecorded,
-                    _ => CommitError::ViolationAlreadyRevoked,
-                });
-            }
-            if failed(Some(standing_op)) {
-                return Err(CommitError::StandingChanged);
-            }
+        if violation_op.is_some_and(|i| condition_failed(&error, i)) {
+            return Err(match commit.violation {
+                ViolationWrite::Insert(_) => CommitError::ViolationAlreadyRecorded,
+                _ => CommitError::ViolationAlreadyRevoked,
+            });
+        }
+        if condition_failed(&error, standing_op) {
+            return Err(CommitError::StandingChanged);
         }
         Err(CommitError::Store(store_error(
             "TransactWriteItems",

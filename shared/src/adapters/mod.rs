@@ -2,7 +2,10 @@
 
 #[cfg(feature = "aws")]
 pub mod dynamodb;
+#[cfg(feature = "aws")]
+pub mod dynamodb_reports;
 pub mod embedded;
 pub mod embedded_ledger;
+pub mod embedded_reports;
 #[cfg(feature = "aws")]
 pub mod sns;

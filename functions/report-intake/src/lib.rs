@@ -1,0 +1,59 @@
+//! The report-intake Lambda: a user's report in (or support's resolution of one), a typed
+//! answer out. The reporter's id comes from the platform's authenticated context, which
+//! the platform puts in `reporter_id`; never from the report's free text.
+//!
+//! Resolutions come here rather than to user-escalation because this function owns the
+//! report's status and the reporter's track record; a confirmed report is handed on to
+//! user-escalation as a violation whose id is derived from the report.
+
+use anshin_core::alert::AlertSink;
+use anshin_core::escalation::ViolationQueue;
+use anshin_core::reports::{ReportCommand, ReportDesk, ReportError, ReportStore};
+use anshin_core::InvalidInput;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::Value;
+use tracing::warn;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportIntakeError {
+    #[error("invalid input: {0}")]
+    InvalidInput(#[from] InvalidInput),
+    #[error("{0}")]
+    Report(#[from] ReportError),
+}
+
+impl From<ReportIntakeError> for Diagnostic {
+    fn from(error: ReportIntakeError) -> Self {
+        let error_type = match &error {
+            ReportIntakeError::InvalidInput(_) => "InvalidInput",
+            ReportIntakeError::Report(e) => match e {
+                ReportError::RateLimited { .. } => "RateLimited",
+                ReportError::UnknownReport(_) => "NotFound",
+                ReportError::ConflictingResolution(_) => "Conflict",
+                ReportError::CategoryNeeded => "InvalidInput",
+                ReportError::Contention => "Contention",
+                ReportError::Store(_) => "ReportStoreUnavailable",
+                ReportError::Alert(_) => "AlertDeliveryFailed",
+                ReportError::Queue(_) => "ViolationDeliveryFailed",
+            },
+        };
+        Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue>(
+    event: LambdaEvent<Value>,
+    desk: &ReportDesk<S, A, V>,
+) -> Result<Value, ReportIntakeError> {
+    let request_id = event.context.request_id.clone();
+    let command = ReportCommand::from_json(event.payload).inspect_err(|e| {
+        warn!(%request_id, field = %e.field, reason = %e.reason, "refused report command");
+    })?;
+    desk.handle(command).await.map_err(|e| {
+        warn!(%request_id, error = %e, "report command failed");
+        e.into()
+    })
+}

@@ -1,0 +1,141 @@
+//! The report-intake handler called directly on every fixture in `events/report-intake/`.
+
+use std::sync::Arc;
+
+use anshin_core::adapters::embedded::EmbeddedAlertSink;
+use anshin_core::adapters::embedded_ledger::EmbeddedLedgerStore;
+use anshin_core::adapters::embedded_reports::EmbeddedReportStore;
+use anshin_core::clock::SystemClock;
+use anshin_core::escalation::{DirectViolationQueue, Escalator};
+use anshin_core::policy::Policy;
+use anshin_core::reports::{ReportDesk, ReportStore};
+use anshin_core::screen::Screener;
+use anshin_core::submission::Id;
+use lambda_runtime::{Context, Diagnostic, LambdaEvent};
+use report_intake::handle;
+use serde_json::Value;
+
+use crate::support::fixture;
+
+const WITH_SUBMISSION: &str =
+    include_str!("../../events/report-intake/report-with-submission.json");
+const REPORT_USER: &str = include_str!("../../events/report-intake/report-user.json");
+const CONFIRMED: &str = include_str!("../../events/report-intake/resolution-confirmed.json");
+const REJECTED: &str = include_str!("../../events/report-intake/resolution-rejected.json");
+
+const MALFORMED: [(&str, &str); 4] = [
+    (
+        include_str!("../../events/report-intake/invalid/self-report.json"),
+        "target_user_id",
+    ),
+    (
+        include_str!("../../events/report-intake/invalid/unknown-category.json"),
+        "category",
+    ),
+    (
+        include_str!("../../events/report-intake/invalid/missing-reporter.json"),
+        "reporter_id",
+    ),
+    (
+        include_str!("../../events/report-intake/invalid/description-too-long.json"),
+        "description",
+    ),
+];
+
+type LocalDesk = ReportDesk<
+    EmbeddedReportStore,
+    EmbeddedAlertSink,
+    DirectViolationQueue<EmbeddedLedgerStore, EmbeddedAlertSink>,
+>;
+
+fn desk() -> LocalDesk {
+    let policy = Arc::new(Policy::embedded().unwrap());
+    let escalator = Escalator::new(
+        EmbeddedLedgerStore::new(),
+        EmbeddedAlertSink::collecting(),
+        Arc::clone(&policy),
+        Arc::new(SystemClock),
+    );
+    ReportDesk::new(
+        EmbeddedReportStore::new(),
+        EmbeddedAlertSink::collecting(),
+        DirectViolationQueue::new(Arc::new(escalator)),
+        Screener::new(policy),
+        Arc::new(SystemClock),
+    )
+}
+
+async fn invoke(payload: &str, desk: &LocalDesk) -> Result<Value, Diagnostic> {
+    handle(LambdaEvent::new(fixture(payload), Context::default()), desk)
+        .await
+        .map_err(Diagnostic::from)
+}
+
+#[tokio::test]
+async fn a_report_carrying_the_submission_is_screened_and_answers_with_the_verdict() {
+    let desk = desk();
+    let answer = invoke(WITH_SUBMISSION, &desk).await.unwrap();
+    assert_eq!(answer["new"], true);
+    assert_eq!(answer["verdict"]["decision"], "hide");
+    assert_eq!(
+        answer["verdict"]["categories"][0]["category"],
+        "off_platform_contact"
+    );
+}
+
+#[tokio::test]
+async fn a_report_then_its_confirmation_strike_the_reported_user_once() {
+    let desk = desk();
+    let answer = invoke(REPORT_USER, &desk).await.unwrap();
+    assert_eq!(answer["report_id"], "rep-platform-000871");
+    for _ in 0..2 {
+        let resolved = invoke(CONFIRMED, &desk).await.unwrap();
+        assert_eq!(resolved["status"], "confirmed");
+    }
+    let standing = desk
+        .violations()
+        .escalator()
+        .standing(&Id::parse("id", "client-4410").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(standing.active_strikes.len(), 1);
+    let stats = desk.store().reporter_stats("worker-8810").await.unwrap();
+    assert_eq!((stats.confirmed, stats.rejected), (1, 0));
+    // The opposite decision afterwards is a conflict.
+    assert_eq!(
+        invoke(REJECTED, &desk).await.unwrap_err().error_type,
+        "Conflict"
+    );
+}
+
+#[tokio::test]
+async fn resolving_an_unknown_report_is_not_found() {
+    assert_eq!(
+        invoke(CONFIRMED, &desk()).await.unwrap_err().error_type,
+        "NotFound"
+    );
+}
+
+#[tokio::test]
+async fn every_malformed_report_is_refused_as_invalid_input_naming_the_field() {
+    let desk = desk();
+    for (payload, field) in MALFORMED {
+        let error = invoke(payload, &desk).await.unwrap_err();
+        assert_eq!(error.error_type, "InvalidInput", "{payload}");
+        assert!(
+            error
+                .error_message
+                .starts_with(&format!("invalid input: {field}: ")),
+            "{}",
+            error.error_message
+        );
+    }
+    assert!(desk
+        .store()
+        .tally("client-4410")
+        .await
+        .unwrap()
+        .tally
+        .entries
+        .is_empty());
+}

@@ -1,0 +1,366 @@
+//! One behavioural suite for report intake, run against the embedded stores and against
+//! DynamoDB on moto. Confirmed reports go through a direct violation queue into a ledger
+//! on the same backend.
+
+use std::sync::Arc;
+
+use anshin_core::adapters::embedded::EmbeddedAlertSink;
+use anshin_core::adapters::embedded_ledger::EmbeddedLedgerStore;
+use anshin_core::adapters::embedded_reports::EmbeddedReportStore;
+use anshin_core::alert::{Alert, AlertEventType};
+use anshin_core::clock::{Clock, ManualClock};
+use anshin_core::escalation::{DirectViolationQueue, Escalator};
+use anshin_core::ladder::SECONDS_PER_DAY;
+use anshin_core::ledger::LedgerStore;
+use anshin_core::policy::Policy;
+use anshin_core::reports::{
+    Report, ReportCommand, ReportDesk, ReportError, ReportStatus, ReportStore, Resolution,
+    ResolutionDecision,
+};
+use anshin_core::screen::Screener;
+use anshin_core::submission::Id;
+use serde_json::json;
+
+const NOW: u64 = 1_800_000_000;
+/// An account old enough to count fully.
+const OLD_ACCOUNT: u64 = NOW - 400 * SECONDS_PER_DAY;
+/// An account created yesterday.
+const NEW_ACCOUNT: u64 = NOW - SECONDS_PER_DAY;
+
+type Desk<R, L> = ReportDesk<R, EmbeddedAlertSink, DirectViolationQueue<L, EmbeddedAlertSink>>;
+
+fn desk<R: ReportStore, L: LedgerStore>(reports: R, ledger: L) -> (Desk<R, L>, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::at(NOW));
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let policy = Arc::new(Policy::embedded().unwrap());
+    let escalator = Escalator::new(
+        ledger,
+        EmbeddedAlertSink::collecting(),
+        Arc::clone(&policy),
+        Arc::clone(&dyn_clock),
+    );
+    let desk = ReportDesk::new(
+        reports,
+        EmbeddedAlertSink::collecting(),
+        DirectViolationQueue::new(Arc::new(escalator)),
+        Screener::new(policy),
+        dyn_clock,
+    );
+    (desk, clock)
+}
+
+fn report(reporter: &str, target: &str, category: &str, created_at: u64) -> Report {
+    let command = ReportCommand::from_json(json!({
+        "type": "report", "reporter_id": reporter, "reporter_account_created_at": created_at,
+        "target_user_id": target, "target_submission_id": format!("job-of-{target}"),
+        "category": category, "description": "見てください"
+    }))
+    .unwrap();
+    match command {
+        ReportCommand::Report(r) => *r,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn resolution(report_id: &str, decision: ResolutionDecision) -> Resolution {
+    Resolution {
+        report_id: Id::parse("report_id", report_id).unwrap(),
+        decision,
+        decided_by: Id::parse("decided_by", "support-sato").unwrap(),
+        category: None,
+        severity: None,
+    }
+}
+
+fn report_alerts(
+    desk: &Desk<impl ReportStore, impl LedgerStore>,
+) -> Vec<anshin_core::alert::ReportThresholdAlert> {
+    desk.alerts()
+        .alerts()
+        .into_iter()
+        .filter_map(|a| match a {
+            Alert::Reports(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+pub async fn a_duplicate_report_counts_once_and_returns_the_original_id<
+    R: ReportStore,
+    L: LedgerStore,
+>(
+    r: R,
+    l: L,
+) {
+    let (desk, _) = desk(r, l);
+    let first = desk
+        .intake(&report("rep-a", "target-1", "spam", OLD_ACCOUNT))
+        .await
+        .unwrap();
+    assert!(first.new);
+    let mut again = report("rep-a", "target-1", "spam", OLD_ACCOUNT);
+    again.report_id = Id::parse("report_id", "platform-assigned-99").unwrap();
+    let second = desk.intake(&again).await.unwrap();
+    assert!(!second.new);
+    assert_eq!(
+        second.report_id, first.report_id,
+        "the original id comes back"
+    );
+    let tally = desk.store().tally("target-1").await.unwrap();
+    assert_eq!(tally.tally.entries.len(), 1);
+    assert!(desk
+        .store()
+        .report("platform-assigned-99")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub async fn the_21st_report_of_a_day_is_rate_limited_and_stores_nothing<
+    R: ReportStore,
+    L: LedgerStore,
+>(
+    r: R,
+    l: L,
+) {
+    let (desk, _) = desk(r, l);
+    for i in 0..20 {
+        desk.intake(&report("busy", &format!("t-{i}"), "spam", OLD_ACCOUNT))
+            .await
+            .unwrap();
+    }
+    let refused = desk
+        .intake(&report("busy", "t-20", "spam", OLD_ACCOUNT))
+        .await;
+    assert!(
+        matches!(refused, Err(ReportError::RateLimited { limit: 20, .. })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        desk.store()
+            .rate_count("busy", NOW / SECONDS_PER_DAY)
+            .await
+            .unwrap(),
+        20
+    );
+    assert!(desk
+        .store()
+        .tally("t-20")
+        .await
+        .unwrap()
+        .tally
+        .entries
+        .is_empty());
+    let would_be = report("busy", "t-20", "spam", OLD_ACCOUNT);
+    assert!(desk
+        .store()
+        .report(would_be.report_id.as_str())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub async fn five_distinct_reporters_crossing_the_threshold_raise_exactly_one_alert<
+    R: ReportStore,
+    L: LedgerStore,
+>(
+    r: R,
+    l: L,
+) {
+    let (desk, _) = desk(r, l);
+    // spam: threshold 3.0; a reporter with no record weighs 1.0.
+    let mut crossed_at = Vec::new();
+    for i in 0..5 {
+        let accepted = desk
+            .intake(&report(&format!("r-{i}"), "spammer", "spam", OLD_ACCOUNT))
+            .await
+            .unwrap();
+        if !accepted.crossed.is_empty() {
+            crossed_at.push(i);
+        }
+    }
+    assert_eq!(crossed_at, [2], "the third distinct reporter crosses 3.0");
+    let alerts = report_alerts(&desk);
+    assert_eq!(alerts.len(), 1, "one alert per crossing");
+    assert_eq!(alerts[0].event_type, AlertEventType::ReportThresholdCrossed);
+    assert_eq!(
+        alerts[0].top_categories[0].2, 3,
+        "three reporters at the time of crossing"
+    );
+}
+
+pub async fn a_confirmation_delivered_twice_makes_exactly_one_strike<
+    R: ReportStore,
+    L: LedgerStore + 'static,
+>(
+    r: R,
+    l: L,
+) {
+    let (desk, _) = desk(r, l);
+    let accepted = desk
+        .intake(&report("rep-c", "fraudster", "scam", OLD_ACCOUNT))
+        .await
+        .unwrap();
+    let confirm = resolution(&accepted.report_id, ResolutionDecision::Confirmed);
+    let first = desk.resolve(&confirm).await.unwrap();
+    let second = desk.resolve(&confirm).await.unwrap();
+    assert!(first.applied && !second.applied);
+    assert_eq!(first.violation_id, second.violation_id);
+    let queue_escalator = desk_escalator(&desk);
+    let standing = queue_escalator
+        .standing(&Id::parse("id", "fraudster").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(standing.active_strikes.len(), 1);
+    assert_eq!(standing.history.len(), 1);
+    assert_eq!(
+        desk.store()
+            .report(&accepted.report_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ReportStatus::Confirmed
+    );
+    // Rejecting a confirmed report is a conflict, not a silent change.
+    let reject = resolution(&accepted.report_id, ResolutionDecision::Rejected);
+    assert!(matches!(
+        desk.resolve(&reject).await,
+        Err(ReportError::ConflictingResolution(_))
+    ));
+}
+
+fn desk_escalator<R: ReportStore, L: LedgerStore>(
+    desk: &Desk<R, L>,
+) -> &Escalator<L, EmbeddedAlertSink> {
+    desk.violations().escalator()
+}
+
+pub async fn reporter_accuracy_moves_with_confirmations_and_rejections<
+    R: ReportStore,
+    L: LedgerStore,
+>(
+    r: R,
+    l: L,
+) {
+    let (desk, _) = desk(r, l);
+    let good = desk
+        .intake(&report("reliable", "x-1", "spam", OLD_ACCOUNT))
+        .await
+        .unwrap();
+    let bad = desk
+        .intake(&report("careless", "x-1", "spam", OLD_ACCOUNT))
+        .await
+        .unwrap();
+    assert_eq!((good.weight, bad.weight), (1.0, 1.0), "newcomers weigh 1.0");
+    desk.resolve(&resolution(&good.report_id, ResolutionDecision::Confirmed))
+        .await
+        .unwrap();
+    desk.resolve(&resolution(&bad.report_id, ResolutionDecision::Rejected))
+        .await
+        .unwrap();
+    let next_good = desk
+        .intake(&report("reliable", "x-2", "spam", OLD_ACCOUNT))
+        .await
+        .unwrap();
+    let next_bad = desk
+        .intake(&report("careless", "x-2", "spam", OLD_ACCOUNT))
+        .await
+        .unwrap();
+    assert!(
+        (next_good.weight - 4.0 / 3.0).abs() < 1e-9,
+        "{}",
+        next_good.weight
+    );
+    assert!(
+        (next_bad.weight - 2.0 / 3.0).abs() < 1e-9,
+        "{}",
+        next_bad.weight
+    );
+}
+
+pub async fn a_burst_of_new_account_reports_is_flagged_as_brigading_and_does_not_cross<
+    R: ReportStore,
+    L: LedgerStore,
+>(
+    r: R,
+    l: L,
+) {
+    let (desk, clock) = desk(r, l);
+    // harassment is severe (threshold 1.5): four new accounts at 0.5 each would cross.
+    let mut last = None;
+    for i in 0..4 {
+        last = Some(
+            desk.intake(&report(
+                &format!("sock-{i}"),
+                "victim",
+                "harassment",
+                NEW_ACCOUNT,
+            ))
+            .await
+            .unwrap(),
+        );
+        clock.advance(60);
+    }
+    let last = last.unwrap();
+    assert!(last.brigading);
+    assert!(
+        last.crossed.is_empty(),
+        "a brigade does not cross by itself"
+    );
+    let alerts = report_alerts(&desk);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(
+        alerts[0].event_type,
+        AlertEventType::ReportBrigadingSuspected
+    );
+    assert!(alerts[0].brigading_suspected);
+}
+
+macro_rules! report_suite {
+    ($backend:ident, $make:path) => {
+        mod $backend {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_duplicate_report_counts_once_and_returns_the_original_id() {
+                let (r, l) = $make().await;
+                super::a_duplicate_report_counts_once_and_returns_the_original_id(r, l).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn the_21st_report_of_a_day_is_rate_limited_and_stores_nothing() {
+                let (r, l) = $make().await;
+                super::the_21st_report_of_a_day_is_rate_limited_and_stores_nothing(r, l).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn five_distinct_reporters_crossing_the_threshold_raise_exactly_one_alert() {
+                let (r, l) = $make().await;
+                super::five_distinct_reporters_crossing_the_threshold_raise_exactly_one_alert(r, l)
+                    .await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_confirmation_delivered_twice_makes_exactly_one_strike() {
+                let (r, l) = $make().await;
+                super::a_confirmation_delivered_twice_makes_exactly_one_strike(r, l).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn reporter_accuracy_moves_with_confirmations_and_rejections() {
+                let (r, l) = $make().await;
+                super::reporter_accuracy_moves_with_confirmations_and_rejections(r, l).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_burst_of_new_account_reports_is_flagged_as_brigading_and_does_not_cross() {
+                let (r, l) = $make().await;
+                super::a_burst_of_new_account_reports_is_flagged_as_brigading_and_does_not_cross(
+                    r, l,
+                )
+                .await
+            }
+        }
+    };
+}
+
+async fn embedded_backend() -> (EmbeddedReportStore, EmbeddedLedgerStore) {
+    (EmbeddedReportStore::new(), EmbeddedLedgerStore::new())
+}
+
+report_suite!(embedded, super::embedded_backend);
+report_suite!(dynamodb_on_moto, crate::support::fresh_dynamo_reports);
