@@ -99,3 +99,27 @@ async fn a_confirmed_violation_costs_one_read_and_one_write_transaction() {
         calls(&[("GetItem", 2), ("TransactWriteItems", 1)])
     );
 }
+
+#[tokio::test]
+async fn the_table_expires_items_by_their_ttl_attribute() {
+    let client = dynamodb_client().await;
+    let table = unique_name("anshin-ttl");
+    DynamoLedgerStore::create_table(&client, &table)
+        .await
+        .unwrap();
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    let description = ttl.time_to_live_description.expect("a TTL description");
+    assert_eq!(
+        description.attribute_name.as_deref(),
+        Some(anshin_core::adapters::dynamodb::TTL_ATTRIBUTE)
+    );
+    assert_eq!(
+        description.time_to_live_status,
+        Some(aws_sdk_dynamodb::types::TimeToLiveStatus::Enabled)
+    );
+}

@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put,
-    ScalarAttributeType, TransactWriteItem,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
@@ -37,6 +37,8 @@ use crate::ledger::{
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
 const STANDING_SK: &str = "STANDING";
+/// The table's TTL attribute (the SAM template names the same one).
+pub const TTL_ATTRIBUTE: &str = "ttl";
 const VIOLATION_SK: &str = "VIOLATION";
 const AUDIT_PREFIX: &str = "AUDIT#";
 
@@ -141,6 +143,19 @@ impl DynamoLedgerStore {
             .send()
             .await
             .map_err(|e| store_error("creating the table", DisplayErrorContext(e)))?;
+        // Report rate counters carry a `ttl`; DynamoDB deletes them once it has passed.
+        let ttl = TimeToLiveSpecification::builder()
+            .enabled(true)
+            .attribute_name(TTL_ATTRIBUTE)
+            .build()
+            .map_err(|e| store_error("table schema", e))?;
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(ttl)
+            .send()
+            .await
+            .map_err(|e| store_error("enabling TTL", DisplayErrorContext(e)))?;
         Ok(())
     }
 

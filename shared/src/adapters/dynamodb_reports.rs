@@ -135,7 +135,7 @@ impl ReportStore for DynamoReportStore {
             .update_expression("ADD #filed :one SET #ttl = :ttl")
             .condition_expression("attribute_not_exists(#filed) OR #filed < :limit")
             .expression_attribute_names("#filed", "filed")
-            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_names("#ttl", super::dynamodb::TTL_ATTRIBUTE)
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":limit", n(write.rate_limit))
             .expression_attribute_values(":ttl", n(write.rate_expires_at))
