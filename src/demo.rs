@@ -16,9 +16,7 @@ use anshin_core::escalation::{
     WithdrawalConfirmed,
 };
 use anshin_core::ledger::ViolationSource;
-use anshin_core::reports::{
-    ReportCommand, ReportDesk, ReportStore, Resolution, ResolutionDecision,
-};
+use anshin_core::reports::{ReportCommand, ReportDesk, Resolution, ResolutionDecision};
 use anshin_core::screen::Screener;
 use anshin_core::submission::{Id, Submission};
 use anshin_core::taxonomy::{Category, Severity};
@@ -175,12 +173,15 @@ impl<W: Write> Demo<W> {
             "\n== 4. Users report a client; a burst of new accounts is spotted =="
         )?;
         let reported = id("client-4410");
+        let mut harassment_reports = Vec::new();
         for (reporter, created) in [
             ("worker-8810", DEMO_START - 400 * 86_400),
             ("worker-1204", DEMO_START - 900 * 86_400),
         ] {
-            self.file_report(reporter, created, &reported, "harassment")
-                .await?;
+            harassment_reports.extend(
+                self.file_report(reporter, created, &reported, "harassment")
+                    .await?,
+            );
         }
         for sock in 0..4 {
             self.clock.advance(120);
@@ -192,7 +193,10 @@ impl<W: Write> Demo<W> {
             )
             .await?;
         }
-        let report_id = self.first_report_id(&reported).await?;
+        let report_id = harassment_reports
+            .into_iter()
+            .next()
+            .ok_or_else(|| io::Error::other("the demo's first report was refused"))?;
         let resolution = Resolution {
             report_id: id(&report_id),
             decision: ResolutionDecision::Confirmed,
@@ -236,13 +240,14 @@ impl<W: Write> Demo<W> {
         Ok(())
     }
 
+    /// Files a report and prints what became of it; returns its id when it was accepted.
     async fn file_report(
         &mut self,
         reporter: &str,
         created_at: u64,
         target: &Id,
         category: &str,
-    ) -> io::Result<()> {
+    ) -> io::Result<Option<String>> {
         let command = ReportCommand::from_json(serde_json::json!({
             "type": "report", "reporter_id": reporter, "reporter_account_created_at": created_at,
             "target_user_id": target, "category": category, "description": "(demo)"
@@ -251,52 +256,32 @@ impl<W: Write> Demo<W> {
         let ReportCommand::Report(report) = command else {
             return Err(io::Error::other("not a report"));
         };
-        match self.reports.intake(&report).await {
-            Ok(a) => writeln!(
-                self.out,
-                "{reporter} reports {target} ({category}): weight {:.2}{}{}",
-                a.weight,
-                if a.brigading {
+        let accepted = match self.reports.intake(&report).await {
+            Ok(a) => {
+                let brigade = if a.brigading {
                     ", part of a suspected brigade"
                 } else {
                     ""
-                },
-                if a.crossed.is_empty() {
+                };
+                let crossed = if a.crossed.is_empty() {
                     ""
                 } else {
                     ", threshold crossed"
-                }
-            )?,
-            Err(e) => writeln!(self.out, "{reporter} reports {target}: refused: {e}")?,
-        }
-        self.show_alerts()
-    }
-
-    async fn first_report_id(&self, target: &Id) -> io::Result<String> {
-        let tally = self
-            .reports
-            .store()
-            .tally(target.as_str())
-            .await
-            .map_err(io::Error::other)?;
-        let reporter = tally
-            .tally
-            .entries
-            .first()
-            .map(|e| e.reporter_id.clone())
-            .unwrap_or_default();
-        let key = anshin_core::reports::Report {
-            report_id: id("placeholder"),
-            reporter_id: id(&reporter),
-            reporter_account_created_at: 0,
-            target_user_id: target.clone(),
-            target_submission_id: None,
-            submission: None,
-            category: anshin_core::reports::ReportCategory::Other,
-            description: String::new(),
-        }
-        .dedupe_key();
-        Ok(format!("rep-{key}"))
+                };
+                writeln!(
+                    self.out,
+                    "{reporter} reports {target} ({category}): weight {:.2}{brigade}{crossed}",
+                    a.weight
+                )?;
+                Some(a.report_id)
+            }
+            Err(e) => {
+                writeln!(self.out, "{reporter} reports {target}: refused: {e}")?;
+                None
+            }
+        };
+        self.show_alerts()?;
+        Ok(accepted)
     }
 
     async fn screen(&mut self, submission: &Submission) -> io::Result<()> {
