@@ -15,7 +15,7 @@ use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use report_intake::handle;
 use serde_json::Value;
 
-use crate::support::fixture;
+use crate::support::{assert_refused_naming, fixture};
 
 const WITH_SUBMISSION: &str =
     include_str!("../../events/report-intake/report-with-submission.json");
@@ -121,14 +121,7 @@ async fn every_malformed_report_is_refused_as_invalid_input_naming_the_field() {
     let desk = desk();
     for (payload, field) in MALFORMED {
         let error = invoke(payload, &desk).await.unwrap_err();
-        assert_eq!(error.error_type, "InvalidInput", "{payload}");
-        assert!(
-            error
-                .error_message
-                .starts_with(&format!("invalid input: {field}: ")),
-            "{}",
-            error.error_message
-        );
+        assert_refused_naming(&error, field);
     }
     assert!(desk
         .store()

@@ -17,7 +17,7 @@ use screen_submission::{handle, Deps, ScreenSubmissionError};
 use serde_json::Value;
 use std::sync::Arc;
 
-use crate::support::fixture;
+use crate::support::{assert_refused_naming, fixture};
 
 const CLEAN_JOB_POSTING: &str =
     include_str!("../../events/screen-submission/clean-job-posting.json");
@@ -223,15 +223,7 @@ async fn every_malformed_event_is_refused_as_invalid_input_naming_the_field() {
     let deps = deps(EmbeddedAlertSink::collecting());
     for (fixture_json, field) in MALFORMED {
         let error = invoke(fixture(fixture_json), &deps).await.unwrap_err();
-        let diagnostic = Diagnostic::from(error);
-        assert_eq!(diagnostic.error_type, "InvalidInput");
-        assert!(
-            diagnostic
-                .error_message
-                .starts_with(&format!("invalid input: {field}: ")),
-            "{}",
-            diagnostic.error_message
-        );
+        assert_refused_naming(&Diagnostic::from(error), field);
     }
     let not_an_object = invoke(Value::String("hello".into()), &deps)
         .await

@@ -152,3 +152,19 @@ pub fn sns_event(topic_arn: &str, message: &str) -> Value {
         }]
     })
 }
+
+/// A refused payload must be typed `InvalidInput` and its message must start with the field.
+pub fn assert_refused_naming(diagnostic: &lambda_runtime::Diagnostic, field: &str) {
+    assert_eq!(
+        diagnostic.error_type, "InvalidInput",
+        "{}",
+        diagnostic.error_message
+    );
+    assert!(
+        diagnostic
+            .error_message
+            .starts_with(&format!("invalid input: {field}: ")),
+        "{}",
+        diagnostic.error_message
+    );
+}
