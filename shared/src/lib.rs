@@ -24,6 +24,8 @@
 //! - [`alert`]: the port that tells support at once, and what an alert may carry.
 //! - [`adapters`]: embedded adapters (CLI, tests) and, with the `aws` feature, SNS.
 //! - [`config`]: environment read once at cold start.
+//! - [`metrics`]: CloudWatch Embedded Metric Format lines (decisions, reports, level changes,
+//!   latency).
 //! - [`eval`]: precision / recall on labelled data.
 
 pub mod adapters;
@@ -36,6 +38,7 @@ pub mod eval;
 pub mod featurize;
 pub mod ladder;
 pub mod ledger;
+pub mod metrics;
 pub mod normalize;
 pub mod policy;
 pub mod reports;

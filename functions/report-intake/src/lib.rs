@@ -8,6 +8,7 @@
 
 use anshin_core::alert::AlertSink;
 use anshin_core::escalation::ViolationQueue;
+use anshin_core::metrics::{self, Unit};
 use anshin_core::reports::{ReportCommand, ReportDesk, ReportError, ReportStore};
 use anshin_core::InvalidInput;
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -50,10 +51,40 @@ pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue>(
 ) -> Result<Value, ReportIntakeError> {
     let request_id = event.context.request_id.clone();
     let command = ReportCommand::from_json(event.payload).inspect_err(|e| {
+        count("invalid");
         warn!(%request_id, field = %e.field, reason = %e.reason, "refused report command");
     })?;
-    desk.handle(command).await.map_err(|e| {
+    let is_report = matches!(command, ReportCommand::Report(_));
+    let answer = desk.handle(command).await.map_err(|e| {
+        if matches!(e, ReportError::RateLimited { .. }) {
+            count("rate_limited");
+        }
         warn!(%request_id, error = %e, "report command failed");
-        e.into()
-    })
+        ReportIntakeError::from(e)
+    })?;
+    if is_report {
+        let outcome = if answer["new"] == true {
+            "accepted"
+        } else {
+            "duplicate"
+        };
+        count(outcome);
+        if answer["crossed"].as_array().is_some_and(|c| !c.is_empty()) {
+            metrics::emit(
+                "report-intake",
+                &[("outcome", "threshold_crossed")],
+                &[("Crossings", 1.0, Unit::Count)],
+            );
+        }
+    }
+    Ok(answer)
+}
+
+/// Reports by outcome: accepted, duplicate, rate_limited, invalid.
+fn count(outcome: &str) {
+    metrics::emit(
+        "report-intake",
+        &[("outcome", outcome)],
+        &[("Reports", 1.0, Unit::Count)],
+    );
 }

@@ -12,6 +12,7 @@
 
 use anshin_core::alert::{Alert, AlertError, AlertSink, SubmissionAlert};
 use anshin_core::escalation::{auto_strikes, QueueError, ViolationQueue};
+use anshin_core::metrics::{self, Unit};
 use anshin_core::screen::Screener;
 use anshin_core::submission::Submission;
 use anshin_core::verdict::Verdict;
@@ -19,6 +20,8 @@ use anshin_core::InvalidInput;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use tracing::{info, warn, Instrument};
+
+const FUNCTION: &str = "screen-submission";
 
 /// What the handler needs, built once per cold start.
 pub struct Deps<A, V> {
@@ -61,10 +64,16 @@ pub async fn handle<A: AlertSink, V: ViolationQueue>(
     event: LambdaEvent<Value>,
     deps: &Deps<A, V>,
 ) -> Result<Verdict, ScreenSubmissionError> {
+    let started = std::time::Instant::now();
     let request_id = event.context.request_id.clone();
     let submission = match Submission::from_json(event.payload) {
         Ok(submission) => submission,
         Err(error) => {
+            metrics::emit(
+                FUNCTION,
+                &[("outcome", "refused")],
+                &[("Refused", 1.0, Unit::Count)],
+            );
             warn!(%request_id, field = %error.field, reason = %error.reason, "refused submission");
             return Err(error.into());
         }
@@ -102,6 +111,15 @@ pub async fn handle<A: AlertSink, V: ViolationQueue>(
         for violation in auto_strikes(&submission, &verdict, deps.screener.policy()) {
             deps.violations.submit(&violation).await?;
             info!(violation_id = %violation.violation_id, category = %violation.category, "automatic strike sent");
+        }
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        metrics::emit(
+            FUNCTION,
+            &[("decision", verdict.decision.as_str())],
+            &[("Screened", 1.0, Unit::Count), ("LatencyMs", latency_ms, Unit::Milliseconds)],
+        );
+        for finding in &verdict.categories {
+            metrics::emit(FUNCTION, &[("category", finding.category.id())], &[("CategoryFlagged", 1.0, Unit::Count)]);
         }
         Ok(verdict)
     }

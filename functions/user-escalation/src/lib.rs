@@ -9,6 +9,7 @@
 use anshin_core::alert::AlertSink;
 use anshin_core::escalation::{EscalationCommand, EscalationError, EscalationResponse, Escalator};
 use anshin_core::ledger::LedgerStore;
+use anshin_core::metrics::{self, Unit};
 use anshin_core::InvalidInput;
 use aws_lambda_events::event::sns::SnsEvent;
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -88,6 +89,7 @@ pub async fn handle<S: LedgerStore, A: AlertSink>(
     let (commands, batched) = commands(event.payload).inspect_err(|e| {
         warn!(%request_id, field = %e.field, reason = %e.reason, "refused escalation command");
     })?;
+    let started = std::time::Instant::now();
     let mut responses = Vec::with_capacity(commands.len());
     for command in commands {
         let kind = command_kind(&command);
@@ -95,8 +97,26 @@ pub async fn handle<S: LedgerStore, A: AlertSink>(
             warn!(%request_id, command = kind, error = %e, "escalation command failed");
         })?;
         info!(%request_id, command = kind, "escalation command done");
+        if let EscalationResponse::Outcome(outcome) = &response {
+            if let Some(change) = outcome.level_change() {
+                metrics::emit(
+                    "user-escalation",
+                    &[("level", change.to.as_str())],
+                    &[("LevelChanged", 1.0, Unit::Count)],
+                );
+            }
+        }
         responses.push(response);
     }
+    metrics::emit(
+        "user-escalation",
+        &[("outcome", "done")],
+        &[(
+            "LatencyMs",
+            started.elapsed().as_secs_f64() * 1000.0,
+            Unit::Milliseconds,
+        )],
+    );
     Ok(if batched {
         Reply::Batch(responses)
     } else {
