@@ -56,6 +56,8 @@ pub enum PolicyError {
     Matcher(String),
     #[error("ladder: {0}")]
     Ladder(String),
+    #[error("reports: {0}")]
+    Reports(String),
 }
 
 /// One category's settings, as the screener uses them.
@@ -116,7 +118,7 @@ struct LadderFile {
 }
 
 fn check_reports(r: ReportPolicy) -> Result<ReportPolicy, PolicyError> {
-    let bad = |reason: &str| Err(PolicyError::Ladder(format!("reports: {reason}")));
+    let bad = |reason: &str| Err(PolicyError::Reports(reason.to_owned()));
     if r.rate_limit_per_day == 0 {
         return bad("rate_limit_per_day must be at least 1");
     }
@@ -539,6 +541,13 @@ keywords = ["kw-{c}"]
         let text = minimal_policy().replace("[\"illegal_work\"]", "[\"murder\"]");
         let err = Policy::from_toml_str(&text).unwrap_err();
         assert!(err.to_string().contains("murder"), "{err}");
+    }
+
+    #[test]
+    fn a_reports_section_out_of_range_is_refused_as_such() {
+        let text = minimal_policy().replace("rate_limit_per_day = 20", "rate_limit_per_day = 0");
+        let err = Policy::from_toml_str(&text).unwrap_err();
+        assert!(matches!(err, PolicyError::Reports(_)), "{err}");
     }
 
     #[test]

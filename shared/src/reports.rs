@@ -356,6 +356,17 @@ pub enum ReportStatus {
     Rejected,
 }
 
+impl ReportStatus {
+    /// The stored form, as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Open => "open",
+            ReportStatus::Confirmed => "confirmed",
+            ReportStatus::Rejected => "rejected",
+        }
+    }
+}
+
 /// A report as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportRecord {
@@ -725,6 +736,15 @@ impl<S: ReportStore, A: AlertSink, V: ViolationQueue> ReportDesk<S, A, V> {
             ResolutionDecision::Confirmed => ReportStatus::Confirmed,
             ResolutionDecision::Rejected => ReportStatus::Rejected,
         };
+        // Decided before anything is written: a refused resolution must change nothing.
+        let violation_category = match (status, r.category, record.category) {
+            (ReportStatus::Confirmed, Some(c), _)
+            | (ReportStatus::Confirmed, None, ReportCategory::Category(c)) => Some(c),
+            (ReportStatus::Confirmed, None, ReportCategory::Other) => {
+                return Err(ReportError::CategoryNeeded)
+            }
+            _ => None,
+        };
         let applied = match self
             .store
             .resolve(
@@ -749,11 +769,7 @@ impl<S: ReportStore, A: AlertSink, V: ViolationQueue> ReportDesk<S, A, V> {
             }
             Err(ResolveWriteError::Store(e)) => return Err(e.into()),
         };
-        let violation_id = if status == ReportStatus::Confirmed {
-            let category = match (r.category, record.category) {
-                (Some(c), _) | (None, ReportCategory::Category(c)) => c,
-                (None, ReportCategory::Other) => return Err(ReportError::CategoryNeeded),
-            };
+        let violation_id = if let Some(category) = violation_category {
             let violation = ViolationConfirmed {
                 violation_id: Id::parse(
                     "violation_id",

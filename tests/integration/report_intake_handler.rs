@@ -132,3 +132,23 @@ async fn every_malformed_report_is_refused_as_invalid_input_naming_the_field() {
         .entries
         .is_empty());
 }
+
+#[tokio::test]
+async fn confirming_an_other_report_without_a_category_is_refused_and_changes_nothing() {
+    let desk = desk();
+    let report: Value = serde_json::json!({
+        "type": "report", "reporter_id": "worker-8810", "reporter_account_created_at": 1704067200,
+        "target_user_id": "client-4410", "category": "other", "description": "様子がおかしい"
+    });
+    let answer = invoke(&report.to_string(), &desk).await.unwrap();
+    let report_id = answer["report_id"].as_str().unwrap().to_owned();
+    let resolution = serde_json::json!({
+        "type": "resolution", "report_id": report_id, "decision": "confirmed", "decided_by": "support-sato"
+    });
+    let error = invoke(&resolution.to_string(), &desk).await.unwrap_err();
+    assert_eq!(error.error_type, "InvalidInput");
+    let stored = desk.store().report(&report_id).await.unwrap().unwrap();
+    assert_eq!(stored.status, anshin_core::reports::ReportStatus::Open);
+    let stats = desk.store().reporter_stats("worker-8810").await.unwrap();
+    assert_eq!((stats.confirmed, stats.rejected), (0, 0));
+}

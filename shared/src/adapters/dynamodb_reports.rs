@@ -58,14 +58,6 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn status_str(status: ReportStatus) -> &'static str {
-    match status {
-        ReportStatus::Open => "open",
-        ReportStatus::Confirmed => "confirmed",
-        ReportStatus::Rejected => "rejected",
-    }
-}
-
 fn read_u32(item: &Item, name: &str) -> u32 {
     item.get(name)
         .and_then(|v| v.as_n().ok())
@@ -228,8 +220,8 @@ impl ReportStore for DynamoReportStore {
             .update_expression("SET #status = :status, decided_by = :by")
             .condition_expression("#status = :open")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", s(status_str(status)))
-            .expression_attribute_values(":open", s(status_str(ReportStatus::Open)))
+            .expression_attribute_values(":status", s(status.as_str()))
+            .expression_attribute_values(":open", s(ReportStatus::Open.as_str()))
             .expression_attribute_values(":by", s(decided_by))
             .build()
             .map_err(build_error)?;
