@@ -4,28 +4,29 @@
 //! - `anshin screen [FILE|-]...`: one verdict JSON per line for each submission read
 //!   (a JSON object, or JSON Lines; the evaluation set's schema is accepted as is).
 //!   Alerts that would go to support are printed to stderr.
-//! - `anshin eval --data FILE.jsonl [--json]`: precision, recall and false-positive rates
-//!   on a labelled set.
+//! - `anshin eval --data FILE.jsonl [--json] [--plot-dir DIR]`: precision, recall and
+//!   false-positive rates on a labelled set, for the rules, the model and both combined.
 //! - `anshin normalize [FILE|-]`: text as the rules see it, for policy authors.
 //! - `anshin featurize [FILE|-] [--describe]`: the classifier's features, for training.
+//! - `anshin feedback --decisions FILE [--corpus FILE]`: support's decisions → corpus rows.
 //! - `anshin demo`: the whole flow — screening, strikes, the ladder, alerts — on embedded
 //!   adapters.
 
-use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anshin_core::adapters::embedded::EmbeddedAlertSink;
 use anshin_core::alert::{Alert, AlertSink, SubmissionAlert};
-use anshin_core::config::PolicySource;
-use anshin_core::eval::{evaluate, EvalReport, LabelledItem};
+use anshin_core::config::ScreeningSetup;
+use anshin_core::eval::{evaluate_sources, EvalReport, LabelledItem, SourceReports};
 use anshin_core::screen::Screener;
 use anshin_core::submission::{Id, Submission};
 use anshin_core::InvalidInput;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod plot;
 use serde_json::Value;
 
 /// The author given to submissions that carry none, such as evaluation-set lines.
@@ -68,6 +69,15 @@ enum Command {
         #[arg(long)]
         describe: bool,
     },
+    /// Turn support's decisions (JSON Lines of `{submission, decision, categories}`) into
+    /// training rows, merged into a corpus file that `train.py` reads.
+    Feedback {
+        #[arg(long)]
+        decisions: PathBuf,
+        /// The corpus file to merge into (created if missing).
+        #[arg(long, default_value = "shared/model/corpus/feedback.jsonl")]
+        corpus: PathBuf,
+    },
     /// Measure the screener on a labelled JSON Lines file.
     Eval {
         #[arg(long)]
@@ -75,6 +85,9 @@ enum Command {
         /// Print the report as one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// Write a precision-recall plot per category (SVG) into this folder.
+        #[arg(long)]
+        plot_dir: Option<PathBuf>,
     },
 }
 
@@ -82,6 +95,10 @@ enum Command {
 enum CliError {
     #[error("{0}")]
     Policy(#[from] anshin_core::policy::PolicyError),
+    #[error("{0}")]
+    Config(#[from] anshin_core::config::ConfigError),
+    #[error("plot {path}: {reason}")]
+    Plot { path: String, reason: String },
     #[error("cannot read {path}: {source}")]
     Read { path: String, source: io::Error },
     #[error("{path}:{line}: {error}")]
@@ -101,7 +118,12 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Screen { files } => screen(&files).await,
-        Command::Eval { data, json } => eval(&data, json),
+        Command::Feedback { decisions, corpus } => feedback(&decisions, &corpus),
+        Command::Eval {
+            data,
+            json,
+            plot_dir,
+        } => eval(&data, json, plot_dir.as_deref()),
         Command::Normalize { file } => normalize_lines(&file),
         Command::Featurize { file, describe } => featurize_lines(&file, describe),
         Command::Demo => match load_screener() {
@@ -121,8 +143,9 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The screener the Lambda would build: policy, model and shadow from the same variables.
 fn load_screener() -> Result<Screener, CliError> {
-    Ok(Screener::new(PolicySource::from_env().load()?))
+    Ok(ScreeningSetup::from_env().load()?)
 }
 
 fn read_input(path: &str) -> Result<String, CliError> {
@@ -204,7 +227,15 @@ fn featurize_lines(path: &str, describe: bool) -> Result<ExitCode, CliError> {
     let config = FeaturizerConfig::default();
     let mut stdout = io::stdout().lock();
     if describe {
-        let description = serde_json::json!({"version": FEATURIZER_VERSION, "config": config});
+        let categories: Vec<&str> = anshin_core::taxonomy::Category::ALL
+            .iter()
+            .map(|c| c.id())
+            .collect();
+        let description = serde_json::json!({
+            "version": FEATURIZER_VERSION,
+            "config": config,
+            "categories": categories,
+        });
         writeln!(stdout, "{description}")?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -252,7 +283,68 @@ fn normalize_lines(path: &str) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn eval(data: &Path, json: bool) -> Result<ExitCode, CliError> {
+fn feedback(decisions: &Path, corpus: &Path) -> Result<ExitCode, CliError> {
+    use anshin_core::feedback::{merge_rows, row_from_decision, CorpusRow};
+
+    let support = Id::parse("author_id", ANONYMOUS_AUTHOR).expect("constant id is valid");
+    let decisions_path = decisions.display().to_string();
+    let mut new = Vec::new();
+    for (line, document) in documents(&read_input(&decisions_path)?) {
+        // All or nothing: a half-merged file would teach half a decision log.
+        new.push(
+            document
+                .and_then(|value| row_from_decision(value, &support))
+                .map_err(|error| CliError::Input {
+                    path: decisions_path.clone(),
+                    line,
+                    error,
+                })?,
+        );
+    }
+    let corpus_path = corpus.display().to_string();
+    let existing_text = match std::fs::read_to_string(corpus) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(CliError::Read {
+                path: corpus_path,
+                source,
+            })
+        }
+    };
+    let mut existing = Vec::new();
+    for (i, line) in existing_text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: CorpusRow = serde_json::from_str(line).map_err(|e| CliError::Input {
+            path: corpus_path.clone(),
+            line: i + 1,
+            error: InvalidInput::new("$", format!("is not a corpus row: {e}")),
+        })?;
+        existing.push(row);
+    }
+    let (rows, counts) = merge_rows(existing, new);
+    let mut text = String::new();
+    for row in &rows {
+        text.push_str(&serde_json::to_string(row).map_err(io::Error::from)?);
+        text.push('\n');
+    }
+    // Write beside and rename, so that an interrupted run leaves the old file whole.
+    let partial = corpus.with_extension("jsonl.partial");
+    std::fs::write(&partial, text)?;
+    std::fs::rename(&partial, corpus)?;
+    eprintln!(
+        "anshin: {} added, {} changed, {} unchanged; {} rows in {corpus_path}",
+        counts.added,
+        counts.changed,
+        counts.unchanged,
+        rows.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval(data: &Path, json: bool, plot_dir: Option<&Path>) -> Result<ExitCode, CliError> {
     let screener = load_screener()?;
     let path = data.display().to_string();
     let anonymous = Id::parse("author_id", ANONYMOUS_AUTHOR).expect("constant id is valid");
@@ -265,68 +357,89 @@ fn eval(data: &Path, json: bool) -> Result<ExitCode, CliError> {
             error,
         })?);
     }
-    let report = evaluate(&items, |submission| {
-        screener
-            .screen(submission)
-            .categories
-            .iter()
-            .map(|c| c.category)
-            .collect::<BTreeSet<_>>()
-    });
+    let (reports, screenings) = evaluate_sources(&items, &screener);
+    if let Some(dir) = plot_dir {
+        let written = plot::write_precision_recall(dir, &items, &screenings, &screener)
+            .map_err(|(path, reason)| CliError::Plot { path, reason })?;
+        eprintln!(
+            "anshin: wrote {written} precision-recall plots to {}",
+            dir.display()
+        );
+    }
     let mut stdout = io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut stdout, &report).map_err(io::Error::from)?;
+        serde_json::to_writer_pretty(&mut stdout, &reports).map_err(io::Error::from)?;
         writeln!(stdout)?;
     } else {
-        write_table(&mut stdout, &report, screener.policy().version())?;
+        write_table(&mut stdout, &reports)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_table(out: &mut impl Write, report: &EvalReport, policy_version: &str) -> io::Result<()> {
+fn write_table(out: &mut impl Write, reports: &SourceReports) -> io::Result<()> {
+    let columns: Vec<(&str, &EvalReport)> = [
+        ("rules", Some(&reports.rules)),
+        ("model", reports.model.as_ref()),
+        ("combined", Some(&reports.combined)),
+    ]
+    .into_iter()
+    .filter_map(|(name, report)| report.map(|r| (name, r)))
+    .collect();
     writeln!(
         out,
-        "policy {policy_version}, {} items, rules only",
-        report.items
+        "policy {}, model {}, {} items",
+        reports.policy_version,
+        reports
+            .model_version
+            .as_deref()
+            .unwrap_or("none (rules only)"),
+        reports.rules.items
     )?;
-    writeln!(
-        out,
-        "{:<22} {:>9} {:>7} {:>6} {:>8} {:>4} {:>4} {:>4}",
-        "category", "precision", "recall", "f1", "support", "tp", "fp", "fn"
-    )?;
-    for m in &report.per_category {
-        writeln!(
-            out,
-            "{:<22} {:>9.3} {:>7.3} {:>6.3} {:>8} {:>4} {:>4} {:>4}",
-            m.category.id(),
-            m.precision,
-            m.recall,
-            m.f1,
-            m.support,
-            m.true_positives,
-            m.false_positives,
-            m.false_negatives
-        )?;
+    write!(out, "{:<22} {:>7}", "", "")?;
+    for (name, _) in &columns {
+        write!(out, " | {name:^20}")?;
     }
-    writeln!(out, "macro-F1 {:.3}", report.macro_f1)?;
-    let any = &report.any_violation;
-    writeln!(
-        out,
-        "any violation: precision {:.3} recall {:.3} f1 {:.3}",
-        any.precision, any.recall, any.f1
-    )?;
-    let (clean, hard) = (
-        &report.false_positive_rate_clean,
-        &report.false_positive_rate_hard_negative,
-    );
-    writeln!(
-        out,
-        "false-positive rate: clean {}/{} ({:.1}%), hard negatives {}/{} ({:.1}%)",
-        clean.flagged,
-        clean.total,
-        clean.rate * 100.0,
-        hard.flagged,
-        hard.total,
-        hard.rate * 100.0
-    )
+    writeln!(out)?;
+    write!(out, "{:<22} {:>7}", "category", "support")?;
+    for _ in &columns {
+        write!(out, " | {:>6} {:>6} {:>6}", "P", "R", "F1")?;
+    }
+    writeln!(out)?;
+    for (i, m) in reports.rules.per_category.iter().enumerate() {
+        write!(out, "{:<22} {:>7}", m.category.id(), m.support)?;
+        for (_, report) in &columns {
+            let c = &report.per_category[i];
+            write!(
+                out,
+                " | {:>6.3} {:>6.3} {:>6.3}",
+                c.precision, c.recall, c.f1
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let row = |out: &mut dyn Write, label: &str, cell: &dyn Fn(&EvalReport) -> String| {
+        write!(out, "{label:<30}")?;
+        for (_, report) in &columns {
+            write!(out, " | {:>20}", cell(report))?;
+        }
+        writeln!(out)
+    };
+    row(out, "macro-F1", &|r| format!("{:.3}", r.macro_f1))?;
+    row(out, "any violation P / R", &|r| {
+        format!(
+            "{:.3} / {:.3}",
+            r.any_violation.precision, r.any_violation.recall
+        )
+    })?;
+    row(out, "any violation F1", &|r| {
+        format!("{:.3}", r.any_violation.f1)
+    })?;
+    row(out, "false positives, clean", &|r| {
+        let c = &r.false_positive_rate_clean;
+        format!("{}/{} ({:.1}%)", c.flagged, c.total, c.rate * 100.0)
+    })?;
+    row(out, "false positives, hard neg.", &|r| {
+        let c = &r.false_positive_rate_hard_negative;
+        format!("{}/{} ({:.1}%)", c.flagged, c.total, c.rate * 100.0)
+    })
 }

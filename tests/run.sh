@@ -49,8 +49,13 @@ curl -fsS -o /dev/null "$endpoint/moto-api/data.json" || { echo "tests/run.sh: m
 echo "tests/run.sh: moto on $endpoint" >&2
 
 export ANSHIN_TEST_AWS_ENDPOINT="$endpoint"
+export ANSHIN_TEST_PYTHON="$venv/bin/python"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 # Keep stray real credentials or profiles from leaking into the emulator tests.
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
 cargo test --workspace --all-targets "$@"
+
+# The shipped model must be exactly what the training script makes from the repo's data:
+# retrain (features from this build's `anshin featurize`) and compare hashes.
+"$venv/bin/python" "$root/shared/model/train.py" --check

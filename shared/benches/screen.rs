@@ -2,14 +2,20 @@
 //! the same run: NFKC + lower-casing of the same text (the least any screener must do)
 //! and the normaliser alone. Report `screen` as a ratio to the first.
 //!
+//! The classifier's share: featurize + infer on the already-normalised text (the
+//! screener normalises once for rules and model alike), the two apart, and loading the
+//! embedded model into a runnable plan (the cold-start cost), beside parsing the policy.
+//!
 //!     cargo bench -p anshin-core --bench screen
 
 use std::hint::black_box;
 use std::sync::Arc;
 
+use anshin_core::featurize::{featurize, FeaturizerConfig};
+use anshin_core::model::OnnxClassifier;
 use anshin_core::normalize::normalize;
 use anshin_core::policy::Policy;
-use anshin_core::screen::Screener;
+use anshin_core::screen::{ScreenDocument, Screener};
 use anshin_core::submission::Submission;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
@@ -45,7 +51,18 @@ fn bench_screen(c: &mut Criterion) {
         "title": "飲食店の予約サイト制作", "body": body,
     }))
     .expect("valid bench submission");
-    let screener = Screener::new(Arc::new(Policy::embedded().expect("embedded policy")));
+    let classifier = Arc::new(OnnxClassifier::embedded().expect("embedded model"));
+    let rules_only = Screener::new(Arc::new(Policy::embedded().expect("embedded policy")));
+    let screener = rules_only.clone().with_classifier(classifier.clone());
+    let title = normalize(submission.title().unwrap_or_default());
+    let normalised = normalize(submission.body());
+    let document = ScreenDocument {
+        kind: submission.kind(),
+        title: Some(&title),
+        body: &normalised,
+    };
+    let config = FeaturizerConfig::default();
+    let features = classifier.features(&document);
 
     let mut group = c.benchmark_group("2000_char_japanese_posting");
     group.bench_function("baseline_nfkc_lowercase", |b| {
@@ -61,11 +78,45 @@ fn bench_screen(c: &mut Criterion) {
     group.bench_function("normalize", |b| {
         b.iter(|| black_box(normalize(black_box(submission.body()))))
     });
+    group.bench_function("screen_rules_only", |b| {
+        b.iter(|| black_box(rules_only.screen(black_box(&submission))))
+    });
     group.bench_function("screen", |b| {
         b.iter(|| black_box(screener.screen(black_box(&submission))))
+    });
+    group.bench_function("featurize", |b| {
+        b.iter(|| {
+            black_box(featurize(
+                &config,
+                document.kind,
+                document.title,
+                black_box(document.body),
+            ))
+        })
+    });
+    group.bench_function("infer", |b| {
+        b.iter(|| black_box(classifier.predict_features(black_box(&features)).unwrap()))
+    });
+    group.bench_function("featurize_and_infer", |b| {
+        b.iter(|| {
+            let features = classifier.features(black_box(&document));
+            black_box(classifier.predict_features(&features).unwrap())
+        })
     });
     group.finish();
 }
 
-criterion_group!(benches, bench_screen);
+fn bench_cold_start(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cold_start");
+    group.sample_size(10);
+    group.bench_function("baseline_policy_load", |b| {
+        b.iter(|| black_box(Policy::embedded().unwrap()))
+    });
+    group.bench_function("model_load_to_runnable_plan", |b| {
+        b.iter(|| black_box(OnnxClassifier::embedded().unwrap()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_screen, bench_cold_start);
 criterion_main!(benches);

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::model::{ModelError, ModelSource};
 use crate::policy::{Policy, PolicyError};
+use crate::screen::Screener;
 
 /// Environment variable naming a policy file that replaces the embedded one.
 pub const POLICY_PATH_VAR: &str = "ANSHIN_POLICY_PATH";
@@ -13,6 +15,18 @@ pub const ALERT_TOPIC_ARN_VAR: &str = "ANSHIN_ALERT_TOPIC_ARN";
 pub const ESCALATION_TOPIC_ARN_VAR: &str = "ANSHIN_ESCALATION_TOPIC_ARN";
 /// Environment variable naming the DynamoDB table of the strike ledger.
 pub const LEDGER_TABLE_VAR: &str = "ANSHIN_LEDGER_TABLE";
+
+/// Environment variable naming a model manifest (`manifest.json`, the model file named in
+/// it beside it) that replaces the embedded model; `off` screens on rules alone.
+pub const MODEL_PATH_VAR: &str = "ANSHIN_MODEL_PATH";
+/// Environment variables naming a candidate model manifest and policy file, scored in
+/// shadow beside the active ones. Either may be set; the other defaults to the active one.
+pub const SHADOW_MODEL_PATH_VAR: &str = "ANSHIN_SHADOW_MODEL_PATH";
+pub const SHADOW_POLICY_PATH_VAR: &str = "ANSHIN_SHADOW_POLICY_PATH";
+
+fn optional_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
 
 fn required_var(name: &'static str) -> Result<String, ConfigError> {
     std::env::var(name)
@@ -27,6 +41,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
 }
 
 /// Where the policy comes from.
@@ -38,9 +54,9 @@ pub enum PolicySource {
 
 impl PolicySource {
     pub fn from_env() -> Self {
-        match std::env::var_os(POLICY_PATH_VAR) {
-            Some(path) if !path.is_empty() => PolicySource::File(path.into()),
-            _ => PolicySource::Embedded,
+        match optional_var(POLICY_PATH_VAR) {
+            Some(path) => PolicySource::File(path.into()),
+            None => PolicySource::Embedded,
         }
     }
 
@@ -53,10 +69,76 @@ impl PolicySource {
     }
 }
 
+/// One screener's policy and model; `model: None` is rules alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenerSource {
+    pub policy: PolicySource,
+    pub model: Option<ModelSource>,
+}
+
+impl ScreenerSource {
+    pub fn load(&self) -> Result<Screener, ConfigError> {
+        let screener = Screener::new(self.policy.load()?);
+        Ok(match &self.model {
+            Some(model) => screener.with_classifier(Arc::new(model.load()?)),
+            None => screener,
+        })
+    }
+}
+
+/// The active screener and, when a candidate is configured, its shadow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreeningSetup {
+    pub active: ScreenerSource,
+    pub shadow: Option<ScreenerSource>,
+}
+
+impl ScreeningSetup {
+    pub fn from_env() -> Self {
+        Self::from_vars(optional_var)
+    }
+
+    /// Reads the settings through `var`, so that tests need not touch the process
+    /// environment.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        let policy = match var(POLICY_PATH_VAR) {
+            Some(path) => PolicySource::File(path.into()),
+            None => PolicySource::Embedded,
+        };
+        let model = match var(MODEL_PATH_VAR).as_deref() {
+            Some("off") => None,
+            Some(path) => Some(ModelSource::Manifest(path.into())),
+            None => Some(ModelSource::Embedded),
+        };
+        let active = ScreenerSource { policy, model };
+        let shadow_policy = var(SHADOW_POLICY_PATH_VAR);
+        let shadow_model = var(SHADOW_MODEL_PATH_VAR);
+        let shadow = (shadow_policy.is_some() || shadow_model.is_some()).then(|| ScreenerSource {
+            policy: shadow_policy
+                .map_or_else(|| active.policy.clone(), |p| PolicySource::File(p.into())),
+            model: match shadow_model.as_deref() {
+                Some("off") => None,
+                Some(path) => Some(ModelSource::Manifest(path.into())),
+                None => active.model.clone(),
+            },
+        });
+        ScreeningSetup { active, shadow }
+    }
+
+    /// Loads every policy and model once: a bad file fails the cold start, not a request.
+    pub fn load(&self) -> Result<Screener, ConfigError> {
+        let active = self.active.load()?;
+        Ok(match &self.shadow {
+            Some(candidate) => active.with_shadow(candidate.load()?),
+            None => active,
+        })
+    }
+}
+
 /// Settings of the screen-submission function.
 #[derive(Debug, Clone)]
 pub struct ScreenConfig {
-    pub policy: PolicySource,
+    pub screening: ScreeningSetup,
     pub alert_topic_arn: String,
     pub escalation_topic_arn: String,
 }
@@ -64,7 +146,7 @@ pub struct ScreenConfig {
 impl ScreenConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(ScreenConfig {
-            policy: PolicySource::from_env(),
+            screening: ScreeningSetup::from_env(),
             alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
             escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
         })
@@ -92,7 +174,8 @@ impl EscalationConfig {
 /// Settings of the report-intake function.
 #[derive(Debug, Clone)]
 pub struct ReportConfig {
-    pub policy: PolicySource,
+    /// The reported submission is screened as screen-submission would (no shadow here).
+    pub screener: ScreenerSource,
     pub table: String,
     pub alert_topic_arn: String,
     pub escalation_topic_arn: String,
@@ -101,10 +184,71 @@ pub struct ReportConfig {
 impl ReportConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(ReportConfig {
-            policy: PolicySource::from_env(),
+            screener: ScreeningSetup::from_env().active,
             table: required_var(LEDGER_TABLE_VAR)?,
             alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
             escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn setup(vars: &[(&str, &str)]) -> ScreeningSetup {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        ScreeningSetup::from_vars(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn by_default_the_embedded_policy_and_model_screen_with_no_shadow() {
+        let s = setup(&[]);
+        assert_eq!(s.active.policy, PolicySource::Embedded);
+        assert_eq!(s.active.model, Some(ModelSource::Embedded));
+        assert_eq!(s.shadow, None);
+    }
+
+    #[test]
+    fn model_off_screens_on_rules_alone() {
+        assert_eq!(setup(&[(MODEL_PATH_VAR, "off")]).active.model, None);
+    }
+
+    #[test]
+    fn a_shadow_model_alone_keeps_the_active_policy() {
+        let s = setup(&[
+            (POLICY_PATH_VAR, "/p.toml"),
+            (SHADOW_MODEL_PATH_VAR, "/m/manifest.json"),
+        ]);
+        let shadow = s.shadow.unwrap();
+        assert_eq!(shadow.policy, PolicySource::File("/p.toml".into()));
+        assert_eq!(
+            shadow.model,
+            Some(ModelSource::Manifest("/m/manifest.json".into()))
+        );
+    }
+
+    #[test]
+    fn a_shadow_policy_alone_keeps_the_active_model() {
+        let s = setup(&[(SHADOW_POLICY_PATH_VAR, "/candidate.toml")]);
+        let shadow = s.shadow.unwrap();
+        assert_eq!(shadow.policy, PolicySource::File("/candidate.toml".into()));
+        assert_eq!(shadow.model, Some(ModelSource::Embedded));
+    }
+
+    #[test]
+    fn a_missing_shadow_model_fails_the_cold_start_with_its_path() {
+        let Err(error) = setup(&[(SHADOW_MODEL_PATH_VAR, "/nonexistent/manifest.json")]).load()
+        else {
+            panic!("a missing shadow model must fail the load");
+        };
+        assert!(
+            error.to_string().contains("/nonexistent/manifest.json"),
+            "{error}"
+        );
     }
 }

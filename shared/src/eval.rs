@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::InvalidInput;
+use crate::screen::{Screener, Screening, SourceScores};
 use crate::submission::{Id, Submission};
 use crate::taxonomy::Category;
 
@@ -192,6 +193,139 @@ pub fn evaluate(
     }
 }
 
+/// Which source's findings are scored: the rules alone, the model alone, or both as the
+/// screener joins them (the verdict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Column {
+    Rules,
+    Model,
+    Combined,
+}
+
+impl Column {
+    pub const ALL: [Column; 3] = [Column::Rules, Column::Model, Column::Combined];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Column::Rules => "rules",
+            Column::Model => "model",
+            Column::Combined => "combined",
+        }
+    }
+
+    /// This column's score for one category, on the policy's scale.
+    pub fn score(self, scores: &SourceScores) -> f64 {
+        match self {
+            Column::Rules => scores.rule,
+            Column::Model => scores.model.unwrap_or(0.0),
+            Column::Combined => scores.rule.max(scores.model.unwrap_or(0.0)),
+        }
+    }
+}
+
+/// The three columns of one evaluation run, from one screening pass over the items.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReports {
+    pub policy_version: String,
+    pub model_version: Option<String>,
+    pub rules: EvalReport,
+    /// `None` when the screener runs without a model.
+    pub model: Option<EvalReport>,
+    pub combined: EvalReport,
+}
+
+/// Screens every item once and scores the rules-only, model-only and combined findings.
+/// Also returns the screenings, for precision-recall curves.
+pub fn evaluate_sources(
+    items: &[LabelledItem],
+    screener: &Screener,
+) -> (SourceReports, Vec<Screening>) {
+    let screenings: Vec<Screening> = items
+        .iter()
+        .map(|item| screener.screen_explained(&item.submission))
+        .collect();
+    let policy = screener.policy();
+    let column = |column: Column| {
+        let mut next = screenings.iter();
+        evaluate(items, |_| {
+            let screening = next.next().expect("one screening per item");
+            match column {
+                Column::Combined => screening
+                    .verdict
+                    .categories
+                    .iter()
+                    .map(|f| f.category)
+                    .collect(),
+                _ => Category::ALL
+                    .into_iter()
+                    .filter(|c| {
+                        column.score(&screening.scores[c.index()])
+                            >= policy.category(*c).review_threshold
+                    })
+                    .collect(),
+            }
+        })
+    };
+    let reports = SourceReports {
+        policy_version: policy.version().to_owned(),
+        model_version: screener.model_version().map(str::to_owned),
+        rules: column(Column::Rules),
+        model: screener.model_version().map(|_| column(Column::Model)),
+        combined: column(Column::Combined),
+    };
+    (reports, screenings)
+}
+
+/// One point of a precision-recall curve: flag the category at `score >= threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CurvePoint {
+    pub threshold: f64,
+    pub precision: f64,
+    pub recall: f64,
+}
+
+/// Precision and recall of one column for one category at every distinct score, from
+/// the highest threshold down. Empty when no item carries the label.
+pub fn precision_recall_curve(
+    items: &[LabelledItem],
+    screenings: &[Screening],
+    category: Category,
+    column: Column,
+) -> Vec<CurvePoint> {
+    let mut scored: Vec<(f64, bool)> = items
+        .iter()
+        .zip(screenings)
+        .map(|(item, s)| {
+            (
+                column.score(&s.scores[category.index()]),
+                item.labels.contains(&category),
+            )
+        })
+        .collect();
+    let positives = scored.iter().filter(|(_, label)| *label).count();
+    if positives == 0 {
+        return Vec::new();
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut points = Vec::new();
+    let (mut tp, mut flagged) = (0usize, 0usize);
+    for run in scored.chunk_by(|a, b| a.0 == b.0) {
+        let threshold = run[0].0;
+        if threshold <= 0.0 {
+            break;
+        }
+        flagged += run.len();
+        tp += run.iter().filter(|(_, label)| *label).count();
+        points.push(CurvePoint {
+            threshold,
+            precision: ratio(tp, flagged),
+            recall: ratio(tp, positives),
+        });
+    }
+    points
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +403,80 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.field, "labels[1]");
+    }
+
+    mod sources {
+        use super::*;
+        use crate::policy::Policy;
+        use crate::screen::{Classifier, ClassifierError, ScreenDocument};
+        use std::sync::Arc;
+
+        /// Scores spam 0.9 when the body says "buy", 0.2 otherwise; threshold 0.5.
+        struct BuyDetector;
+        impl Classifier for BuyDetector {
+            fn version(&self) -> &str {
+                "buy-1"
+            }
+            fn thresholds(&self) -> [f64; 13] {
+                [0.5; 13]
+            }
+            fn predict(&self, d: &ScreenDocument<'_>) -> Result<[f64; 13], ClassifierError> {
+                let mut s = [0.0; 13];
+                s[Category::Spam.index()] = if d.body.as_str().contains("buy") {
+                    0.9
+                } else {
+                    0.2
+                };
+                Ok(s)
+            }
+        }
+
+        fn labelled(id: &str, body: &str, labels: &[&str]) -> LabelledItem {
+            let author = Id::parse("author_id", "eval").unwrap();
+            LabelledItem::from_json(
+                json!({"id": id, "kind": "message", "title": "", "body": body, "labels": labels}),
+                &author,
+            )
+            .unwrap()
+        }
+
+        #[test]
+        fn the_columns_score_rules_model_and_their_union_separately() {
+            // The embedded policy's rules know nothing of "buy"; the model does.
+            let screener = Screener::new(Arc::new(Policy::embedded().unwrap()))
+                .with_classifier(Arc::new(BuyDetector));
+            let items = vec![
+                labelled("a", "buy buy buy now", &["spam"]),
+                labelled("b", "納品しました。ご確認ください。", &[]),
+            ];
+            let (reports, screenings) = evaluate_sources(&items, &screener);
+            let spam = |r: &EvalReport| r.per_category[Category::Spam.index()].clone();
+            assert_eq!(spam(&reports.rules).true_positives, 0);
+            assert_eq!(spam(reports.model.as_ref().unwrap()).true_positives, 1);
+            assert_eq!(spam(&reports.combined).true_positives, 1);
+            assert_eq!(reports.model_version.as_deref(), Some("buy-1"));
+
+            let curve = precision_recall_curve(&items, &screenings, Category::Spam, Column::Model);
+            assert_eq!(
+                curve.first().map(|p| (p.precision, p.recall)),
+                Some((1.0, 1.0))
+            );
+            assert_eq!(
+                curve.last().map(|p| (p.precision, p.recall)),
+                Some((0.5, 1.0))
+            );
+            assert!(
+                precision_recall_curve(&items, &screenings, Category::Scam, Column::Model)
+                    .is_empty()
+            );
+        }
+
+        #[test]
+        fn without_a_model_there_is_no_model_column() {
+            let screener = Screener::new(Arc::new(Policy::embedded().unwrap()));
+            let (reports, _) = evaluate_sources(&[labelled("a", "x", &[])], &screener);
+            assert!(reports.model.is_none());
+            assert_eq!(reports.model_version, None);
+        }
     }
 }

@@ -11,6 +11,7 @@
 //! - [`rules`]: runs the policy's patterns over normalised text.
 //! - [`featurize`]: the classifier's features (hashed character n-grams), one definition
 //!   for training and serving.
+//! - [`model`]: the ONNX classifier (tract), loaded once; its scores join the rules'.
 //! - [`screen`]: `Submission → Verdict`; the [`screen::Classifier`] port is where the
 //!   model plugs in.
 //! - [`verdict`]: the decision, categories, evidence and fix-it messages.
@@ -26,7 +27,8 @@
 //! - [`config`]: environment read once at cold start.
 //! - [`metrics`]: CloudWatch Embedded Metric Format lines (decisions, reports, level changes,
 //!   latency).
-//! - [`eval`]: precision / recall on labelled data.
+//! - [`eval`]: precision / recall on labelled data, per source (rules, model, combined).
+//! - [`feedback`]: support's decisions turned into training rows.
 
 pub mod adapters;
 pub mod alert;
@@ -36,9 +38,11 @@ pub mod error;
 pub mod escalation;
 pub mod eval;
 pub mod featurize;
+pub mod feedback;
 pub mod ladder;
 pub mod ledger;
 pub mod metrics;
+pub mod model;
 pub mod normalize;
 pub mod policy;
 pub mod reports;

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::Arc;
 
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::normalize::{normalize, NormalizedText};
@@ -25,13 +26,67 @@ pub struct ScreenDocument<'a> {
     pub body: &'a NormalizedText,
 }
 
-/// A text classifier that scores every category. The ONNX model plugs in here; until
-/// then the screener runs on rules alone.
+/// The classifier could not score a document; screening goes on with the rules alone.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("classifier failed: {0}")]
+pub struct ClassifierError(pub String);
+
+/// A text classifier that scores every category: the ONNX model
+/// ([`crate::model::OnnxClassifier`]) in production, anything in tests.
 pub trait Classifier: Send + Sync {
     /// Reported in every verdict as `model_version`.
     fn version(&self) -> &str;
+    /// The probability at which each category is flagged (the model's operating point,
+    /// chosen at training time), indexed by [`Category::index`].
+    fn thresholds(&self) -> [f64; Category::ALL.len()];
     /// A probability in 0..1 per category, indexed by [`Category::index`].
-    fn predict(&self, document: &ScreenDocument<'_>) -> [f64; Category::ALL.len()];
+    fn predict(
+        &self,
+        document: &ScreenDocument<'_>,
+    ) -> Result<[f64; Category::ALL.len()], ClassifierError>;
+}
+
+/// One category's score from each source, on the policy's scale (so that the category's
+/// `review_threshold` applies to both).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct SourceScores {
+    pub rule: f64,
+    /// `None` when no classifier ran.
+    pub model: Option<f64>,
+}
+
+/// How a candidate (shadow) screener judged the same submission.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShadowComparison {
+    pub decision: Decision,
+    pub categories: Vec<Category>,
+    pub policy_version: String,
+    pub model_version: Option<String>,
+    /// Same decision and same flagged categories as the active screener.
+    pub agrees: bool,
+}
+
+/// A verdict with what went into it: per-source scores for evaluation, and the shadow's
+/// opinion when a candidate is loaded.
+#[derive(Debug, Clone)]
+pub struct Screening {
+    pub verdict: Verdict,
+    pub scores: [SourceScores; Category::ALL.len()],
+    pub shadow: Option<ShadowComparison>,
+}
+
+/// Maps a calibrated probability onto the policy's scale: piecewise linear, monotone,
+/// with the model's operating point `threshold` landing on the policy's
+/// `review_threshold`. Changing a category's review threshold in the policy then moves
+/// the rules and the model together, and the model's own calibration stays in its
+/// manifest.
+pub fn model_score_on_policy_scale(probability: f64, threshold: f64, review_threshold: f64) -> f64 {
+    let p = probability.clamp(0.0, 1.0);
+    if p < threshold {
+        p * review_threshold / threshold
+    } else {
+        review_threshold + (p - threshold) * (1.0 - review_threshold) / (1.0 - threshold)
+    }
 }
 
 /// Screens submissions against one policy and, optionally, one classifier.
@@ -39,6 +94,8 @@ pub trait Classifier: Send + Sync {
 pub struct Screener {
     policy: Arc<Policy>,
     classifier: Option<Arc<dyn Classifier>>,
+    /// A candidate policy and model, scored on every submission and never deciding.
+    shadow: Option<Arc<Screener>>,
 }
 
 impl Screener {
@@ -46,12 +103,26 @@ impl Screener {
         Screener {
             policy,
             classifier: None,
+            shadow: None,
         }
     }
 
     pub fn with_classifier(mut self, classifier: Arc<dyn Classifier>) -> Self {
         self.classifier = Some(classifier);
         self
+    }
+
+    /// Loads a candidate beside this screener: it scores every submission and its
+    /// disagreements are reported in [`Screening::shadow`], but it never changes a
+    /// decision. A candidate's own shadow is dropped.
+    pub fn with_shadow(mut self, mut candidate: Screener) -> Self {
+        candidate.shadow = None;
+        self.shadow = Some(Arc::new(candidate));
+        self
+    }
+
+    pub fn model_version(&self) -> Option<&str> {
+        self.classifier.as_ref().map(|c| c.version())
     }
 
     pub fn policy(&self) -> &Policy {
@@ -64,6 +135,54 @@ impl Screener {
     }
 
     pub fn screen(&self, submission: &Submission) -> Verdict {
+        self.screen_explained(submission).verdict
+    }
+
+    /// [`Screener::screen`], with the per-source scores and the shadow's comparison.
+    pub fn screen_explained(&self, submission: &Submission) -> Screening {
+        let (verdict, scores) = self.screen_scored(submission);
+        let shadow = self.shadow.as_ref().map(|candidate| {
+            let (theirs, _) = candidate.screen_scored(submission);
+            let flagged = |v: &Verdict| {
+                v.categories
+                    .iter()
+                    .map(|f| f.category)
+                    .collect::<BTreeSet<_>>()
+            };
+            let comparison = ShadowComparison {
+                agrees: theirs.decision == verdict.decision
+                    && flagged(&theirs) == flagged(&verdict),
+                decision: theirs.decision,
+                categories: flagged(&theirs).into_iter().collect(),
+                policy_version: theirs.policy_version,
+                model_version: theirs.model_version,
+            };
+            if !comparison.agrees {
+                // Ids and categories only; the text stays out of the logs.
+                tracing::info!(
+                    submission_id = %submission.submission_id(),
+                    active_decision = verdict.decision.as_str(),
+                    shadow_decision = comparison.decision.as_str(),
+                    active_categories = ?flagged(&verdict),
+                    shadow_categories = ?comparison.categories,
+                    shadow_policy_version = %comparison.policy_version,
+                    shadow_model_version = ?comparison.model_version,
+                    "shadow screener disagrees"
+                );
+            }
+            comparison
+        });
+        Screening {
+            verdict,
+            scores,
+            shadow,
+        }
+    }
+
+    fn screen_scored(
+        &self,
+        submission: &Submission,
+    ) -> (Verdict, [SourceScores; Category::ALL.len()]) {
         let title = submission.title().map(|t| (t, normalize(t)));
         let body = (submission.body(), normalize(submission.body()));
         let fields: Vec<(Field, &str, &NormalizedText)> = title
@@ -89,13 +208,26 @@ impl Screener {
             }
         }
 
-        let model_scores = self.classifier.as_ref().map(|c| {
-            c.predict(&ScreenDocument {
+        let classifier = self.classifier.as_ref().and_then(|c| {
+            let document = ScreenDocument {
                 kind: submission.kind(),
                 title: title.as_ref().map(|(_, n)| n),
                 body: &body.1,
-            })
+            };
+            match c.predict(&document) {
+                Ok(scores) => Some((c, scores, c.thresholds())),
+                Err(error) => {
+                    tracing::error!(
+                        submission_id = %submission.submission_id(),
+                        model_version = c.version(),
+                        %error,
+                        "classifier failed; screening on rules alone"
+                    );
+                    None
+                }
+            }
         });
+        let mut scores = [SourceScores::default(); Category::ALL.len()];
 
         let mut categories = Vec::new();
         for category in Category::ALL {
@@ -107,13 +239,22 @@ impl Screener {
                     .map(|&r| 1.0 - engine.rules()[r].weight)
                     .product::<f64>(),
             );
-            let model_score = model_scores.map_or(0.0, |s| round4(s[category.index()]));
-            let (score, source) = if model_score > rule_score {
-                (model_score, ScoreSource::Model)
-            } else {
-                (rule_score, ScoreSource::Rule)
-            };
             let settings = self.policy.category(category);
+            let model_score = classifier.as_ref().map(|(_, p, t)| {
+                round4(model_score_on_policy_scale(
+                    p[category.index()],
+                    t[category.index()],
+                    settings.review_threshold,
+                ))
+            });
+            scores[category.index()] = SourceScores {
+                rule: rule_score,
+                model: model_score,
+            };
+            let (score, source) = match model_score {
+                Some(m) if m > rule_score => (m, ScoreSource::Model),
+                _ => (rule_score, ScoreSource::Rule),
+            };
             if score < settings.review_threshold {
                 continue;
             }
@@ -134,10 +275,16 @@ impl Screener {
             });
         }
 
+        // The model can raise a rule finding to hide, but never hides on its own: a
+        // category the rules did not flag is held for a human, whose decision then
+        // becomes a training label.
         let decision = categories
             .iter()
             .map(|f| {
-                if f.score >= self.policy.category(f.category).hide_threshold {
+                let settings = self.policy.category(f.category);
+                if f.score >= settings.hide_threshold
+                    && scores[f.category.index()].rule >= settings.review_threshold
+                {
                     Decision::Hide
                 } else {
                     Decision::Review
@@ -152,14 +299,15 @@ impl Screener {
                 .then(a.category.cmp(&b.category))
         });
 
-        Verdict {
+        let verdict = Verdict {
             submission_id: submission.submission_id().to_string(),
             decision,
             categories,
             policy_version: self.policy.version().to_owned(),
-            model_version: self.classifier.as_ref().map(|c| c.version().to_owned()),
+            model_version: classifier.map(|(c, _, _)| c.version().to_owned()),
             content_hash: content_hash(title.as_ref().map(|(_, n)| n), &body.1),
-        }
+        };
+        (verdict, scores)
     }
 }
 
@@ -327,19 +475,37 @@ mod tests {
         assert!(v.needs_alert());
     }
 
+    /// A classifier that gives one category a fixed probability, with threshold 0.5.
+    struct Fixed(f64, Category);
+    impl Classifier for Fixed {
+        fn version(&self) -> &str {
+            "fixed-1"
+        }
+        fn thresholds(&self) -> [f64; 13] {
+            [0.5; 13]
+        }
+        fn predict(&self, _: &ScreenDocument<'_>) -> Result<[f64; 13], ClassifierError> {
+            let mut s = [0.0; 13];
+            s[self.1.index()] = self.0;
+            Ok(s)
+        }
+    }
+
+    struct Broken;
+    impl Classifier for Broken {
+        fn version(&self) -> &str {
+            "broken-1"
+        }
+        fn thresholds(&self) -> [f64; 13] {
+            [0.5; 13]
+        }
+        fn predict(&self, _: &ScreenDocument<'_>) -> Result<[f64; 13], ClassifierError> {
+            Err(ClassifierError("plan failed".into()))
+        }
+    }
+
     #[test]
     fn a_review_alerts_only_in_an_urgent_category() {
-        struct Fixed(f64, Category);
-        impl Classifier for Fixed {
-            fn version(&self) -> &str {
-                "fixed-1"
-            }
-            fn predict(&self, _: &ScreenDocument<'_>) -> [f64; 13] {
-                let mut s = [0.0; 13];
-                s[self.1.index()] = self.0;
-                s
-            }
-        }
         let urgent = Screener::new(policy())
             .with_classifier(Arc::new(Fixed(0.6, Category::Scam)))
             .screen(&submission("message", None, "hello"));
@@ -353,6 +519,93 @@ mod tests {
             .screen(&submission("message", None, "hello"));
         assert_eq!(ordinary.decision, Decision::Review);
         assert!(!ordinary.needs_alert());
+    }
+
+    #[test]
+    fn the_model_alone_holds_for_review_but_can_raise_a_rule_finding_to_hide() {
+        let sure_model = || Arc::new(Fixed(0.999, Category::Spam));
+        let alone = Screener::new(policy())
+            .with_classifier(sure_model())
+            .screen(&submission("message", None, "hello"));
+        assert!(alone.categories[0].score >= 0.9, "above the hide threshold");
+        assert_eq!(alone.decision, Decision::Review);
+
+        // Two weak spam rules: 1 - 0.7 * 0.7 = 0.51, a review on their own.
+        let text = "sale today only";
+        let rules_only = Screener::new(policy()).screen(&submission("message", None, text));
+        assert_eq!(rules_only.decision, Decision::Review);
+        let joined = Screener::new(policy())
+            .with_classifier(sure_model())
+            .screen(&submission("message", None, text));
+        assert_eq!(joined.decision, Decision::Hide);
+        assert_eq!(joined.categories[0].source, ScoreSource::Model);
+    }
+
+    #[test]
+    fn the_models_operating_point_lands_on_the_review_threshold() {
+        assert_eq!(model_score_on_policy_scale(0.3, 0.3, 0.6), 0.6);
+        assert!(model_score_on_policy_scale(0.29, 0.3, 0.6) < 0.6);
+        assert_eq!(model_score_on_policy_scale(1.0, 0.3, 0.6), 1.0);
+        assert_eq!(model_score_on_policy_scale(0.0, 0.3, 0.6), 0.0);
+        let mut last = 0.0;
+        for i in 0..=100 {
+            let mapped = model_score_on_policy_scale(f64::from(i) / 100.0, 0.42, 0.5);
+            assert!(mapped >= last, "monotone");
+            last = mapped;
+        }
+    }
+
+    #[test]
+    fn a_failing_classifier_leaves_the_rules_to_decide_and_no_model_version() {
+        let v = Screener::new(policy())
+            .with_classifier(Arc::new(Broken))
+            .screen(&submission("message", None, "strong-scam"));
+        assert_eq!(v.decision, Decision::Hide);
+        assert_eq!(v.model_version, None);
+    }
+
+    #[test]
+    fn a_shadow_is_scored_and_compared_but_never_decides() {
+        let active = Screener::new(policy());
+        let candidate =
+            Screener::new(policy()).with_classifier(Arc::new(Fixed(0.7, Category::Spam)));
+        let screener = active.with_shadow(candidate);
+
+        let s = screener.screen_explained(&submission("message", None, "hello"));
+        assert_eq!(
+            s.verdict.decision,
+            Decision::Allow,
+            "the shadow changes nothing"
+        );
+        assert_eq!(s.verdict.model_version, None);
+        let shadow = s.shadow.unwrap();
+        assert!(!shadow.agrees);
+        assert_eq!(shadow.decision, Decision::Review);
+        assert_eq!(shadow.categories, vec![Category::Spam]);
+        assert_eq!(shadow.model_version.as_deref(), Some("fixed-1"));
+
+        let same = screener.screen_explained(&submission("message", None, "strong-scam"));
+        assert!(
+            !same.shadow.as_ref().unwrap().agrees,
+            "the shadow also flags spam"
+        );
+        let without_shadow =
+            Screener::new(policy()).screen_explained(&submission("message", None, "hello"));
+        assert!(without_shadow.shadow.is_none());
+    }
+
+    #[test]
+    fn explained_scores_carry_each_source_on_the_policy_scale() {
+        let s = Screener::new(policy())
+            .with_classifier(Arc::new(Fixed(0.75, Category::Spam)))
+            .screen_explained(&submission("message", None, "strong-scam"));
+        let spam = s.scores[Category::Spam.index()];
+        assert_eq!(spam.rule, 0.0);
+        assert_eq!(spam.model, Some(0.75), "0.5 + (0.75-0.5)*(0.5/0.5)");
+        assert_eq!(s.scores[Category::Scam.index()].rule, 0.95);
+        let rules_only =
+            Screener::new(policy()).screen_explained(&submission("message", None, "x"));
+        assert!(rules_only.scores.iter().all(|s| s.model.is_none()));
     }
 
     #[test]

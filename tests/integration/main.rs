@@ -1,8 +1,10 @@
 //! Integration tests, built into one binary. Run them with `tests/run.sh`, which starts
 //! the moto emulator the AWS adapter tests need.
 
+mod cli_feedback;
 mod dynamodb_round_trips;
 mod escalation_suite;
+mod model_parity;
 mod report_intake_handler;
 mod report_suite;
 mod screen_submission_handler;

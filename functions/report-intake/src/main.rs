@@ -7,7 +7,6 @@ use anshin_core::adapters::sns::{SnsAlertSink, SnsViolationQueue};
 use anshin_core::clock::SystemClock;
 use anshin_core::config::ReportConfig;
 use anshin_core::reports::ReportDesk;
-use anshin_core::screen::Screener;
 use aws_config::BehaviorVersion;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use report_intake::handle;
@@ -17,14 +16,14 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = ReportConfig::from_env()?;
-    let policy = config.policy.load()?;
+    let screener = config.screener.load()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let sns = aws_sdk_sns::Client::new(&aws);
     let desk = ReportDesk::new(
         DynamoReportStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table),
         SnsAlertSink::new(sns.clone(), config.alert_topic_arn),
         SnsViolationQueue::new(sns, config.escalation_topic_arn),
-        Screener::new(policy),
+        screener,
         Arc::new(SystemClock),
     );
     run(service_fn(|event: LambdaEvent<Value>| handle(event, &desk))).await

@@ -86,7 +86,8 @@ pub async fn handle<A: AlertSink, V: ViolationQueue>(
         kind = submission.kind().as_str(),
     );
     async {
-        let verdict = deps.screener.screen(&submission);
+        let screening = deps.screener.screen_explained(&submission);
+        let verdict = screening.verdict;
         // Ids, categories and scores only: the posting's text never reaches the logs.
         let flagged: Vec<String> = verdict
             .categories
@@ -97,8 +98,20 @@ pub async fn handle<A: AlertSink, V: ViolationQueue>(
             decision = verdict.decision.as_str(),
             categories = ?flagged,
             policy_version = %verdict.policy_version,
+            model_version = verdict.model_version.as_deref().unwrap_or("none"),
             "screened"
         );
+        if let Some(shadow) = &screening.shadow {
+            // Counted, never acted on: the rollout decision reads this metric.
+            metrics::emit(
+                FUNCTION,
+                &[("shadow_model_version", shadow.model_version.as_deref().unwrap_or("none"))],
+                &[
+                    ("ShadowCompared", 1.0, Unit::Count),
+                    ("ShadowDisagreement", if shadow.agrees { 0.0 } else { 1.0 }, Unit::Count),
+                ],
+            );
+        }
         if let Some(alert) = SubmissionAlert::for_verdict(&submission, &verdict) {
             let alert = Alert::Submission(alert);
             deps.alerts.publish(&alert).await?;

@@ -2,7 +2,6 @@
 
 use anshin_core::adapters::sns::{SnsAlertSink, SnsViolationQueue};
 use anshin_core::config::ScreenConfig;
-use anshin_core::screen::Screener;
 use aws_config::BehaviorVersion;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use screen_submission::{handle, Deps};
@@ -12,11 +11,13 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = ScreenConfig::from_env()?;
-    let policy = config.policy.load()?;
+    // Policy, model and any shadow candidate load here, once: a bad file fails the cold
+    // start instead of a request.
+    let screener = config.screening.load()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let sns = aws_sdk_sns::Client::new(&aws);
     let deps = Deps {
-        screener: Screener::new(policy),
+        screener,
         alerts: SnsAlertSink::new(sns.clone(), config.alert_topic_arn),
         violations: SnsViolationQueue::new(sns, config.escalation_topic_arn),
     };
