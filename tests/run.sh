@@ -10,18 +10,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-venv="$root/.venv"
-requirements="$root/tests/requirements.txt"
-stamp="$venv/.requirements.sha256"
-
-python=${PYTHON:-python3}
-want=$(sha256sum "$requirements" | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "tests/run.sh: installing test tools into .venv" >&2
-  "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-  echo "$want" > "$stamp"
-fi
+. "$root/tests/venv.sh"
 
 # Ask the kernel for a free port rather than guessing one that may be taken.
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
