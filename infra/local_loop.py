@@ -5,8 +5,7 @@
     infra/local-loop.sh --e2e      the end-to-end scenario, each step asserted
                                    (tests/run.sh runs this after `cargo test`)
 
-What it does: starts moto (tests/moto_server.py) on a free loopback port unless
---moto-endpoint names one already running, creates the ledger table and the alert and
+What it does: starts moto (tests/moto_server.py) on a free loopback port, creates the ledger table and the alert and
 escalation topics there, builds each function exactly as `cargo lambda watch` will run it
 (`cargo run --manifest-path functions/<name>/Cargo.toml --bin <name>`, dev profile, that
 package's own features) so that the watcher's build is a no-op, starts one watcher per
@@ -426,8 +425,6 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--e2e", action="store_true",
                         help="run the end-to-end scenario and assert each step")
-    parser.add_argument("--moto-endpoint",
-                        help="use this moto server instead of starting one (tests/run.sh does)")
     args = parser.parse_args()
 
     log_dir = ROOT / "target" / "local-loop"
@@ -438,15 +435,14 @@ def main():
         signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     total = time.monotonic()
     try:
-        endpoint = args.moto_endpoint
-        if endpoint is None:
-            port = free_port()
-            proc, moto_log = processes.start(
-                "moto", [sys.executable, str(ROOT / "tests" / "moto_server.py"), "-H", "127.0.0.1",
-                         "-p", str(port)])
-            endpoint = f"http://127.0.0.1:{port}"
-            wait_until(lambda: http_ok(f"{endpoint}/moto-api/data.json"), "moto", START_TIMEOUT_S,
-                       proc, moto_log)
+        # A moto of our own: small, so that reading back its data.json stays quick.
+        port = free_port()
+        proc, moto_log = processes.start(
+            "moto", [sys.executable, str(ROOT / "tests" / "moto_server.py"), "-H", "127.0.0.1",
+                     "-p", str(port)])
+        endpoint = f"http://127.0.0.1:{port}"
+        wait_until(lambda: http_ok(f"{endpoint}/moto-api/data.json"), "moto", START_TIMEOUT_S,
+                   proc, moto_log)
         log(f"moto on {endpoint}")
         emulator = Emulator(endpoint, f"{os.getpid()}-{int(time.time())}")
         functions = Functions(processes, emulator.function_env())

@@ -5,7 +5,9 @@
 #
 # Creates .venv/ (ignored by git) with the tools in tests/requirements.txt on first use,
 # starts moto, runs every test of the workspace with the endpoint in
-# ANSHIN_TEST_AWS_ENDPOINT, and stops moto however the tests end.
+# ANSHIN_TEST_AWS_ENDPOINT, checks infra/template.yaml with cfn-lint and checkov, runs the
+# end-to-end scenario through the real binaries (infra/local_loop.py --e2e), and stops
+# moto however it all ends.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,3 +45,17 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
 cargo test --workspace --all-targets "$@"
+
+# The deployable stack, checked statically: cfn-lint must report nothing, checkov no failed
+# check (a skip is allowed only in the template itself, with its reason beside it).
+# --skip-download keeps checkov from calling home; it has no network here anyway.
+echo "tests/run.sh: cfn-lint and checkov on infra/template.yaml" >&2
+"$venv/bin/cfn-lint" infra/template.yaml
+"$venv/bin/checkov" --file infra/template.yaml --framework cloudformation --quiet --compact --skip-download
+
+# End to end through the Lambda runtime API: the real function binaries under
+# `cargo lambda watch`, against a moto of their own. After `cargo test`, because a watcher
+# started inside `cargo test` would wait on the build-directory lock the tests hold.
+stop_moto
+echo "tests/run.sh: end-to-end through cargo lambda watch (infra/local-loop.sh --e2e)" >&2
+PATH="$venv/bin:$PATH" "$venv/bin/python" infra/local_loop.py --e2e
