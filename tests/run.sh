@@ -5,23 +5,14 @@
 #
 # Creates .venv/ (ignored by git) with the tools in tests/requirements.txt on first use,
 # starts moto, runs every test of the workspace with the endpoint in
-# ANSHIN_TEST_AWS_ENDPOINT, and stops moto however the tests end.
+# ANSHIN_TEST_AWS_ENDPOINT, checks infra/template.yaml with cfn-lint and checkov, runs the
+# end-to-end scenario through the real binaries (infra/local_loop.py --e2e), and stops
+# moto however it all ends.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-venv="$root/.venv"
-requirements="$root/tests/requirements.txt"
-stamp="$venv/.requirements.sha256"
-
-python=${PYTHON:-python3}
-want=$(sha256sum "$requirements" | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "tests/run.sh: installing test tools into .venv" >&2
-  "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-  echo "$want" > "$stamp"
-fi
+. "$root/tests/venv.sh"
 
 # Ask the kernel for a free port rather than guessing one that may be taken.
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -59,3 +50,17 @@ cargo test --workspace --all-targets "$@"
 # The shipped model must be exactly what the training script makes from the repo's data:
 # retrain (features from this build's `anshin featurize`) and compare hashes.
 "$venv/bin/python" "$root/shared/model/train.py" --check
+
+# The deployable stack, checked statically: cfn-lint must report nothing, checkov no failed
+# check (a skip is allowed only in the template itself, with its reason beside it).
+# --skip-download keeps checkov from calling home; it has no network here anyway.
+echo "tests/run.sh: cfn-lint and checkov on infra/template.yaml" >&2
+"$venv/bin/cfn-lint" infra/template.yaml
+"$venv/bin/checkov" --file infra/template.yaml --framework cloudformation --quiet --compact --skip-download
+
+# End to end through the Lambda runtime API: the real function binaries under
+# `cargo lambda watch`, against a moto of their own. After `cargo test`, because a watcher
+# started inside `cargo test` would wait on the build-directory lock the tests hold.
+stop_moto
+echo "tests/run.sh: end-to-end through cargo lambda watch (infra/local-loop.sh --e2e)" >&2
+PATH="$venv/bin:$PATH" "$venv/bin/python" infra/local_loop.py --e2e

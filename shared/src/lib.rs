@@ -25,6 +25,7 @@
 //! - [`alert`]: the port that tells support at once, and what an alert may carry.
 //! - [`adapters`]: embedded adapters (CLI, tests) and, with the `aws` feature, SNS.
 //! - [`config`]: environment read once at cold start.
+//! - [`delivery`]: one command invoked directly, or one per record of an SNS event.
 //! - [`metrics`]: CloudWatch Embedded Metric Format lines (decisions, reports, level changes,
 //!   latency).
 //! - [`eval`]: precision / recall on labelled data, per source (rules, model, combined).
@@ -34,6 +35,7 @@ pub mod adapters;
 pub mod alert;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod error;
 pub mod escalation;
 pub mod eval;

@@ -15,7 +15,7 @@ use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use report_intake::handle;
 use serde_json::Value;
 
-use crate::support::{assert_refused_naming, fixture};
+use crate::support::{assert_names_every_event_in, assert_refused_naming, event, fixture};
 
 const WITH_SUBMISSION: &str =
     include_str!("../../events/report-intake/report-with-submission.json");
@@ -23,23 +23,29 @@ const REPORT_USER: &str = include_str!("../../events/report-intake/report-user.j
 const CONFIRMED: &str = include_str!("../../events/report-intake/resolution-confirmed.json");
 const REJECTED: &str = include_str!("../../events/report-intake/resolution-rejected.json");
 
-const MALFORMED: [(&str, &str); 4] = [
+/// Each malformed fixture in `events/report-intake/invalid/` with the field its error must
+/// name.
+const MALFORMED: [(&str, &str); 7] = [
+    ("self-report.json", "target_user_id"),
+    ("unknown-category.json", "category"),
+    ("missing-reporter.json", "reporter_id"),
+    ("description-too-long.json", "description"),
+    ("sns-report.json", "Records[0].Sns.Message.type"),
+    ("sns-message-not-json.json", "Records[0].Sns.Message"),
     (
-        include_str!("../../events/report-intake/invalid/self-report.json"),
-        "target_user_id",
+        "sns-unknown-decision.json",
+        "Records[0].Sns.Message.decision",
     ),
-    (
-        include_str!("../../events/report-intake/invalid/unknown-category.json"),
-        "category",
-    ),
-    (
-        include_str!("../../events/report-intake/invalid/missing-reporter.json"),
-        "reporter_id",
-    ),
-    (
-        include_str!("../../events/report-intake/invalid/description-too-long.json"),
-        "description",
-    ),
+];
+
+/// Every well-formed fixture in `events/report-intake/`, in order, with what it must get:
+/// `Ok` or the error type (the rejection after the confirmation is a conflict).
+const SEQUENCE: [(&str, Result<(), &str>); 5] = [
+    ("report-user.json", Ok(())),
+    ("report-with-submission.json", Ok(())),
+    ("resolution-confirmed.json", Ok(())),
+    ("sns-resolution-confirmed.json", Ok(())),
+    ("resolution-rejected.json", Err("Conflict")),
 ];
 
 type LocalDesk = ReportDesk<
@@ -117,10 +123,83 @@ async fn resolving_an_unknown_report_is_not_found() {
 }
 
 #[tokio::test]
-async fn every_malformed_report_is_refused_as_invalid_input_naming_the_field() {
+async fn every_well_formed_event_gets_its_answer_in_sequence() {
+    let names: Vec<&str> = SEQUENCE.iter().map(|(name, _)| *name).collect();
+    assert_names_every_event_in("report-intake", &names);
     let desk = desk();
-    for (payload, field) in MALFORMED {
-        let error = invoke(payload, &desk).await.unwrap_err();
+    for (name, expected) in SEQUENCE {
+        let payload = event(&format!("report-intake/{name}"));
+        let got = handle(LambdaEvent::new(payload, Context::default()), &desk)
+            .await
+            .map(|_| ())
+            .map_err(|e| Diagnostic::from(e).error_type);
+        assert_eq!(got, expected.map_err(str::to_owned), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_resolution_from_support_through_sns_strikes_once_however_often_it_is_delivered() {
+    let desk = desk();
+    invoke(REPORT_USER, &desk).await.unwrap();
+    let wrapped = event("report-intake/sns-resolution-confirmed.json");
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let answer = handle(LambdaEvent::new(wrapped.clone(), Context::default()), &desk)
+            .await
+            .unwrap();
+        let Value::Array(records) = answer else {
+            panic!("an SNS event answers with one answer per record, got {answer}");
+        };
+        assert_eq!(records.len(), 1);
+        answers.push(records[0].clone());
+    }
+    assert_eq!(answers[0]["status"], "confirmed");
+    assert_eq!(answers[0]["applied"], true);
+    assert_eq!(answers[1]["applied"], false, "a redelivery changes nothing");
+    let standing = desk
+        .violations()
+        .escalator()
+        .standing(&Id::parse("id", "client-4410").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(standing.active_strikes.len(), 1);
+}
+
+#[tokio::test]
+async fn a_report_through_sns_is_refused_and_stores_nothing() {
+    let desk = desk();
+    let error = handle(
+        LambdaEvent::new(
+            event("report-intake/invalid/sns-report.json"),
+            Context::default(),
+        ),
+        &desk,
+    )
+    .await
+    .map_err(Diagnostic::from)
+    .unwrap_err();
+    assert_refused_naming(&error, "Records[0].Sns.Message.type");
+    assert!(desk
+        .store()
+        .tally("client-4410")
+        .await
+        .unwrap()
+        .tally
+        .entries
+        .is_empty());
+}
+
+#[tokio::test]
+async fn every_malformed_report_is_refused_as_invalid_input_naming_the_field() {
+    let names: Vec<&str> = MALFORMED.iter().map(|(name, _)| *name).collect();
+    assert_names_every_event_in("report-intake/invalid", &names);
+    let desk = desk();
+    for (name, field) in MALFORMED {
+        let payload = event(&format!("report-intake/invalid/{name}"));
+        let error = handle(LambdaEvent::new(payload, Context::default()), &desk)
+            .await
+            .map_err(Diagnostic::from)
+            .unwrap_err();
         assert_refused_naming(&error, field);
     }
     assert!(desk

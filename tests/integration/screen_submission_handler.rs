@@ -17,7 +17,7 @@ use screen_submission::{handle, Deps, ScreenSubmissionError};
 use serde_json::Value;
 use std::sync::Arc;
 
-use crate::support::{assert_refused_naming, fixture};
+use crate::support::{assert_names_every_event_in, assert_refused_naming, event, fixture};
 
 const CLEAN_JOB_POSTING: &str =
     include_str!("../../events/screen-submission/clean-job-posting.json");
@@ -28,24 +28,21 @@ const OFF_PLATFORM_EVASION: &str =
 const CRIME_RECRUITMENT: &str =
     include_str!("../../events/screen-submission/crime-recruitment.json");
 
-/// Each malformed fixture with the field its error must name.
+/// Each malformed fixture in `events/screen-submission/invalid/` with the field its error
+/// must name.
 const MALFORMED: [(&str, &str); 4] = [
-    (
-        include_str!("../../events/screen-submission/invalid/missing-body.json"),
-        "body",
-    ),
-    (
-        include_str!("../../events/screen-submission/invalid/unknown-kind.json"),
-        "kind",
-    ),
-    (
-        include_str!("../../events/screen-submission/invalid/bad-author-id.json"),
-        "author_id",
-    ),
-    (
-        include_str!("../../events/screen-submission/invalid/body-not-a-string.json"),
-        "body",
-    ),
+    ("missing-body.json", "body"),
+    ("unknown-kind.json", "kind"),
+    ("bad-author-id.json", "author_id"),
+    ("body-not-a-string.json", "body"),
+];
+
+/// Each well-formed fixture in `events/screen-submission/` with the decision it must get.
+const WELL_FORMED: [(&str, Decision); 4] = [
+    ("clean-job-posting.json", Decision::Allow),
+    ("clean-english-message.json", Decision::Allow),
+    ("off-platform-contact-evasion.json", Decision::Hide),
+    ("crime-recruitment.json", Decision::Hide),
 ];
 
 type LocalQueue = DirectViolationQueue<EmbeddedLedgerStore, EmbeddedAlertSink>;
@@ -219,10 +216,26 @@ async fn a_retried_invocation_gives_the_same_verdict_and_the_same_alert_dedupe_k
 }
 
 #[tokio::test]
-async fn every_malformed_event_is_refused_as_invalid_input_naming_the_field() {
+async fn every_well_formed_event_gets_its_decision() {
+    let names: Vec<&str> = WELL_FORMED.iter().map(|(name, _)| *name).collect();
+    assert_names_every_event_in("screen-submission", &names);
     let deps = deps(EmbeddedAlertSink::collecting());
-    for (fixture_json, field) in MALFORMED {
-        let error = invoke(fixture(fixture_json), &deps).await.unwrap_err();
+    for (name, decision) in WELL_FORMED {
+        let verdict = invoke(event(&format!("screen-submission/{name}")), &deps)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(verdict.decision, decision, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn every_malformed_event_is_refused_as_invalid_input_naming_the_field() {
+    let names: Vec<&str> = MALFORMED.iter().map(|(name, _)| *name).collect();
+    assert_names_every_event_in("screen-submission/invalid", &names);
+    let deps = deps(EmbeddedAlertSink::collecting());
+    for (name, field) in MALFORMED {
+        let payload = event(&format!("screen-submission/invalid/{name}"));
+        let error = invoke(payload, &deps).await.unwrap_err();
         assert_refused_naming(&Diagnostic::from(error), field);
     }
     let not_an_object = invoke(Value::String("hello".into()), &deps)

@@ -168,3 +168,31 @@ pub fn assert_refused_naming(diagnostic: &lambda_runtime::Diagnostic, field: &st
         diagnostic.error_message
     );
 }
+
+/// The event fixture at `path` under `events/`, as JSON.
+pub fn event(path: &str) -> Value {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("events")
+        .join(path);
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+    fixture(&text)
+}
+
+/// Asserts that `names` are exactly the JSON files in `events/<folder>/`, so that a fixture
+/// added there without a test (or a test naming a fixture that is gone) fails the suite.
+pub fn assert_names_every_event_in(folder: &str, names: &[&str]) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("events")
+        .join(folder);
+    let on_disk: std::collections::BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    let named: std::collections::BTreeSet<String> = names.iter().map(|n| n.to_string()).collect();
+    assert_eq!(
+        on_disk, named,
+        "the tests must exercise every event in events/{folder}/ and only those"
+    );
+}

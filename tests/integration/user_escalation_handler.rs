@@ -13,7 +13,7 @@ use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::Value;
 use user_escalation::{handle, Reply};
 
-use crate::support::{assert_refused_naming, fixture};
+use crate::support::{assert_names_every_event_in, assert_refused_naming, event, fixture};
 
 const CONFIRMED: &str = include_str!("../../events/user-escalation/violation-confirmed.json");
 const REVOKED: &str = include_str!("../../events/user-escalation/violation-revoked.json");
@@ -23,23 +23,33 @@ const QUERY: &str = include_str!("../../events/user-escalation/standing-query.js
 const SNS_CONFIRMED: &str =
     include_str!("../../events/user-escalation/sns-violation-confirmed.json");
 
-const MALFORMED: [(&str, &str); 4] = [
+/// Each malformed fixture in `events/user-escalation/invalid/` with the field its error
+/// must name.
+const MALFORMED: [(&str, &str); 6] = [
+    ("missing-user-id.json", "user_id"),
+    ("unknown-category.json", "category"),
+    ("unknown-type.json", "type"),
+    ("empty-revocation-reason.json", "reason"),
     (
-        include_str!("../../events/user-escalation/invalid/missing-user-id.json"),
-        "user_id",
+        "sns-unknown-severity.json",
+        "Records[0].Sns.Message.severity",
     ),
+    ("sns-message-not-json.json", "Records[0].Sns.Message"),
+];
+
+/// Every well-formed fixture in `events/user-escalation/`, in an order in which each one
+/// applies (a revocation needs its violation, a withdrawal its pending strike), with the
+/// level it leaves the account at.
+const SEQUENCE: [(&str, AccountLevel); 6] = [
+    ("violation-confirmed.json", AccountLevel::Warning),
+    ("standing-query.json", AccountLevel::Warning),
+    ("violation-revoked.json", AccountLevel::GoodStanding),
     (
-        include_str!("../../events/user-escalation/invalid/unknown-category.json"),
-        "category",
+        "sns-violation-confirmed.json",
+        AccountLevel::WithdrawalPending,
     ),
-    (
-        include_str!("../../events/user-escalation/invalid/unknown-type.json"),
-        "type",
-    ),
-    (
-        include_str!("../../events/user-escalation/invalid/empty-revocation-reason.json"),
-        "reason",
-    ),
+    ("withdrawal-confirmed.json", AccountLevel::Withdrawn),
+    ("reinstated.json", AccountLevel::GoodStanding),
 ];
 
 type LocalEscalator = Escalator<EmbeddedLedgerStore, EmbeddedAlertSink>;
@@ -116,16 +126,48 @@ async fn a_withdrawal_with_nothing_pending_is_a_conflict() {
 }
 
 #[tokio::test]
+async fn every_well_formed_event_applies_in_sequence() {
+    let names: Vec<&str> = SEQUENCE.iter().map(|(name, _)| *name).collect();
+    assert_names_every_event_in("user-escalation", &names);
+    let e = escalator();
+    for (name, level) in SEQUENCE {
+        let payload = event(&format!("user-escalation/{name}"));
+        let reply = handle(LambdaEvent::new(payload, Context::default()), &e)
+            .await
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        let reached = match reply {
+            Reply::One(EscalationResponse::Outcome(o)) => {
+                assert!(o.applied, "{name}");
+                o.level
+            }
+            Reply::One(EscalationResponse::Standing(report)) => report.level,
+            Reply::Batch(responses) => match responses.as_slice() {
+                [EscalationResponse::Outcome(o)] => o.level,
+                other => panic!("{name}: one outcome expected, got {other:?}"),
+            },
+        };
+        assert_eq!(reached, level, "{name}");
+    }
+}
+
+#[tokio::test]
 async fn every_malformed_command_is_refused_as_invalid_input_naming_the_field_and_changes_nothing()
 {
+    let names: Vec<&str> = MALFORMED.iter().map(|(name, _)| *name).collect();
+    assert_names_every_event_in("user-escalation/invalid", &names);
     let e = escalator();
-    for (payload, field) in MALFORMED {
-        let error = invoke(payload, &e).await.unwrap_err();
+    for (name, field) in MALFORMED {
+        let payload = event(&format!("user-escalation/invalid/{name}"));
+        let error = handle(LambdaEvent::new(payload, Context::default()), &e)
+            .await
+            .map_err(Diagnostic::from)
+            .unwrap_err();
         assert_refused_naming(&error, field);
     }
-    // A malformed command inside an SNS record names the record and the field.
+    // A malformed direct command, wrapped in SNS, names the record and the field.
     let mut wrapped: Value = fixture(SNS_CONFIRMED);
-    wrapped["Records"][0]["Sns"]["Message"] = Value::String(MALFORMED[1].0.to_owned());
+    wrapped["Records"][0]["Sns"]["Message"] =
+        Value::String(event("user-escalation/invalid/unknown-category.json").to_string());
     let error = handle(LambdaEvent::new(wrapped, Context::default()), &e)
         .await
         .map_err(Diagnostic::from)

@@ -5,8 +5,14 @@
 //! Resolutions come here rather than to user-escalation because this function owns the
 //! report's status and the reporter's track record; a confirmed report is handed on to
 //! user-escalation as a violation whose id is derived from the report.
+//!
+//! Two doors: the platform invokes the function directly with one report or resolution,
+//! and support's tool may publish resolutions to an SNS topic the function subscribes to
+//! (one per record). Reports never come through SNS: their reporter's id must come from
+//! the platform's authenticated context, which a topic message does not carry.
 
 use anshin_core::alert::AlertSink;
+use anshin_core::delivery::{self, Delivery};
 use anshin_core::escalation::ViolationQueue;
 use anshin_core::metrics::{self, Unit};
 use anshin_core::reports::{ReportCommand, ReportDesk, ReportError, ReportStore};
@@ -45,39 +51,61 @@ impl From<ReportIntakeError> for Diagnostic {
     }
 }
 
+/// Reads one command from a direct invocation, or one resolution per SNS record.
+pub fn commands(payload: Value) -> Result<(Vec<ReportCommand>, bool), InvalidInput> {
+    delivery::read(payload, ReportCommand::from_json, |message| {
+        match ReportCommand::from_json(message)? {
+            resolution @ ReportCommand::Resolution(_) => Ok(resolution),
+            ReportCommand::Report(_) => Err(InvalidInput::new(
+                "type",
+                "only resolutions arrive through SNS; reports come from the platform's direct invocation",
+            )),
+        }
+    })
+    .map(Delivery::into_commands)
+}
+
+/// What one invocation answers: one answer for a direct command, one per record for SNS.
 pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue>(
     event: LambdaEvent<Value>,
     desk: &ReportDesk<S, A, V>,
 ) -> Result<Value, ReportIntakeError> {
     let request_id = event.context.request_id.clone();
-    let command = ReportCommand::from_json(event.payload).inspect_err(|e| {
+    let (commands, batched) = commands(event.payload).inspect_err(|e| {
         count("invalid");
         warn!(%request_id, field = %e.field, reason = %e.reason, "refused report command");
     })?;
-    let is_report = matches!(command, ReportCommand::Report(_));
-    let answer = desk.handle(command).await.map_err(|e| {
-        if matches!(e, ReportError::RateLimited { .. }) {
-            count("rate_limited");
+    let mut answers = Vec::with_capacity(commands.len());
+    for command in commands {
+        let is_report = matches!(command, ReportCommand::Report(_));
+        let answer = desk.handle(command).await.map_err(|e| {
+            if matches!(e, ReportError::RateLimited { .. }) {
+                count("rate_limited");
+            }
+            warn!(%request_id, error = %e, "report command failed");
+            ReportIntakeError::from(e)
+        })?;
+        if is_report {
+            count(if answer["new"] == true {
+                "accepted"
+            } else {
+                "duplicate"
+            });
+            if answer["crossed"].as_array().is_some_and(|c| !c.is_empty()) {
+                metrics::emit(
+                    "report-intake",
+                    &[("outcome", "threshold_crossed")],
+                    &[("Crossings", 1.0, Unit::Count)],
+                );
+            }
         }
-        warn!(%request_id, error = %e, "report command failed");
-        ReportIntakeError::from(e)
-    })?;
-    if is_report {
-        let outcome = if answer["new"] == true {
-            "accepted"
-        } else {
-            "duplicate"
-        };
-        count(outcome);
-        if answer["crossed"].as_array().is_some_and(|c| !c.is_empty()) {
-            metrics::emit(
-                "report-intake",
-                &[("outcome", "threshold_crossed")],
-                &[("Crossings", 1.0, Unit::Count)],
-            );
-        }
+        answers.push(answer);
     }
-    Ok(answer)
+    Ok(if batched {
+        Value::Array(answers)
+    } else {
+        answers.remove(0)
+    })
 }
 
 /// Reports by outcome: accepted, duplicate, rate_limited, invalid.

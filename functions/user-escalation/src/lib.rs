@@ -7,11 +7,11 @@
 //! succeeded change nothing the second time.
 
 use anshin_core::alert::AlertSink;
+use anshin_core::delivery::{self, Delivery};
 use anshin_core::escalation::{EscalationCommand, EscalationError, EscalationResponse, Escalator};
 use anshin_core::ledger::LedgerStore;
 use anshin_core::metrics::{self, Unit};
 use anshin_core::InvalidInput;
-use aws_lambda_events::event::sns::SnsEvent;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
@@ -54,31 +54,15 @@ pub enum Reply {
     Batch(Vec<EscalationResponse>),
 }
 
-/// Reads the invocation as an SNS event if it looks like one, else as a single command.
+/// Reads the invocation as an SNS event if it looks like one (one command per record),
+/// else as a single command.
 pub fn commands(payload: Value) -> Result<(Vec<EscalationCommand>, bool), InvalidInput> {
-    let is_sns = payload
-        .get("Records")
-        .and_then(Value::as_array)
-        .is_some_and(|records| records.iter().any(|r| r.get("Sns").is_some()));
-    if !is_sns {
-        return Ok((vec![EscalationCommand::from_json(payload)?], false));
-    }
-    let event: SnsEvent = serde_json::from_value(payload)
-        .map_err(|_| InvalidInput::new("Records", "is not a well-formed SNS event"))?;
-    let commands = event
-        .records
-        .into_iter()
-        .enumerate()
-        .map(|(i, record)| {
-            let message: Value = serde_json::from_str(&record.sns.message).map_err(|_| {
-                InvalidInput::new(&format!("Records[{i}].Sns.Message"), "is not JSON")
-            })?;
-            EscalationCommand::from_json(message).map_err(|e| {
-                InvalidInput::new(&format!("Records[{i}].Sns.Message.{}", e.field), e.reason)
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((commands, true))
+    delivery::read(
+        payload,
+        EscalationCommand::from_json,
+        EscalationCommand::from_json,
+    )
+    .map(Delivery::into_commands)
 }
 
 pub async fn handle<S: LedgerStore, A: AlertSink>(

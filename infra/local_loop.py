@@ -1,0 +1,463 @@
+"""The local loop: the real function binaries, run by `cargo lambda watch`, against moto.
+
+    infra/local-loop.sh            every file in events/ through its function, results
+                                   and the alerts SNS received printed
+    infra/local-loop.sh --e2e      the end-to-end scenario, each step asserted
+                                   (tests/run.sh runs this after `cargo test`)
+
+What it does: starts moto (tests/moto_server.py) on a free loopback port, creates the ledger table and the alert and
+escalation topics there, builds each function exactly as `cargo lambda watch` will run it
+(`cargo run --manifest-path functions/<name>/Cargo.toml --bin <name>`, dev profile, that
+package's own features) so that the watcher's build is a no-op, starts one watcher per
+function on free ports with the functions' environment pointing at moto, invokes them
+through `cargo lambda invoke`, reads what SNS received from moto's
+`/moto-api/data.json`, and stops every process it started, however it ends.
+
+moto does not deliver SNS messages to a local function, so the end-to-end scenario takes
+the `violation_confirmed` that screen-submission published to the escalation topic from
+moto, wraps it as an SNS event the way Lambda does, and invokes user-escalation with it.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+FUNCTIONS = ("screen-submission", "report-intake", "user-escalation")
+REGION = "us-east-1"
+# Fixtures whose order matters (a revocation needs its violation, a resolution its
+# report); the rest of each folder follows in name order, malformed ones last.
+ORDER = {
+    "user-escalation": [
+        "violation-confirmed.json",
+        "standing-query.json",
+        "violation-revoked.json",
+        "sns-violation-confirmed.json",
+        "withdrawal-confirmed.json",
+        "reinstated.json",
+    ],
+    "report-intake": [
+        "report-user.json",
+        "report-with-submission.json",
+        "resolution-confirmed.json",
+        "sns-resolution-confirmed.json",
+        "resolution-rejected.json",
+    ],
+}
+INVOKE_TIMEOUT_S = 120
+START_TIMEOUT_S = 60
+
+
+def log(message):
+    print(f"local-loop: {message}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(ready, what, timeout_s, proc=None, log_file=None):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        if proc is not None and proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    tail = log_file.read_text(errors="replace")[-3000:] if log_file and log_file.exists() else ""
+    raise SystemExit(f"local-loop: {what} did not come up\n{tail}")
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def http_ok(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+class Processes:
+    """Everything this run started, each in its own process group, stopped on exit."""
+
+    def __init__(self, log_dir):
+        self.log_dir = log_dir
+        self.started = []
+
+    def start(self, name, argv, env=None):
+        log_file = self.log_dir / f"{name}.log"
+        out = open(log_file, "wb")
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.started.append((name, proc, out))
+        return proc, log_file
+
+    def stop_all(self):
+        for _, proc, _ in reversed(self.started):
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for _, proc, out in reversed(self.started):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait()
+            out.close()
+        self.started.clear()
+
+
+class Emulator:
+    """moto, and the AWS resources the functions need in it."""
+
+    def __init__(self, endpoint, suffix):
+        self.endpoint = endpoint
+        kw = dict(
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        self.sns = boto3.client("sns", **kw)
+        self.dynamodb = boto3.client("dynamodb", **kw)
+        self.table = f"anshin-local-ledger-{suffix}"
+        self.alert_topic = self.sns.create_topic(Name=f"anshin-local-alerts-{suffix}")["TopicArn"]
+        self.escalation_topic = self.sns.create_topic(Name=f"anshin-local-escalation-{suffix}")[
+            "TopicArn"
+        ]
+        # The same key schema and TTL attribute as infra/template.yaml.
+        self.dynamodb.create_table(
+            TableName=self.table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+        )
+        self.dynamodb.update_time_to_live(
+            TableName=self.table,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
+        )
+
+    def function_env(self):
+        env = dict(os.environ)
+        for leaked in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
+            env.pop(leaked, None)
+        env.update(
+            AWS_ENDPOINT_URL=self.endpoint,
+            AWS_ACCESS_KEY_ID="test",
+            AWS_SECRET_ACCESS_KEY="test",
+            AWS_REGION=REGION,
+            ANSHIN_ALERT_TOPIC_ARN=self.alert_topic,
+            ANSHIN_ESCALATION_TOPIC_ARN=self.escalation_topic,
+            ANSHIN_LEDGER_TABLE=self.table,
+        )
+        return env
+
+    def sent(self, topic_arn):
+        """What SNS accepted on a topic, as moto recorded it."""
+        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=10) as r:
+            data = json.load(r)
+        notifications = []
+        for topic in data.get("sns", {}).get("Topic", []):
+            if topic.get("arn") != topic_arn:
+                continue
+            for message_id, message, subject, attributes, *_ in topic.get("sent_notifications", []):
+                notifications.append(
+                    {
+                        "message_id": message_id,
+                        "message": message,
+                        "subject": subject,
+                        "attributes": attributes or {},
+                    }
+                )
+        return notifications
+
+    def item(self, pk, sk):
+        return self.dynamodb.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            ConsistentRead=True,
+        ).get("Item")
+
+
+class Functions:
+    """One `cargo lambda watch` per function, and `cargo lambda invoke` against it."""
+
+    def __init__(self, processes, env):
+        self.processes = processes
+        self.env = env
+        self.ports = {}
+
+    def build(self):
+        # The watcher runs `cargo run --manifest-path functions/<name>/Cargo.toml --bin
+        # <name>`: the dev profile with that package's features alone. Building the same
+        # way first makes its build a no-op and keeps compile time out of invocations.
+        for name in FUNCTIONS:
+            started = time.monotonic()
+            subprocess.run(
+                ["cargo", "build", "--quiet", "--manifest-path", f"functions/{name}/Cargo.toml",
+                 "--bin", name],
+                cwd=ROOT,
+                check=True,
+            )
+            log(f"built {name} in {time.monotonic() - started:.1f}s")
+
+    def start(self):
+        for name in FUNCTIONS:
+            port = free_port()
+            proc, log_file = self.processes.start(
+                f"watch-{name}",
+                ["cargo", "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port",
+                 str(port), "--ignore-changes", "--manifest-path", f"functions/{name}/Cargo.toml"],
+                env=self.env,
+            )
+            wait_until(lambda: port_open(port), f"cargo lambda watch for {name}", START_TIMEOUT_S,
+                       proc, log_file)
+            self.ports[name] = port
+            log(f"{name}: cargo lambda watch on 127.0.0.1:{port} (log {log_file})")
+
+    def invoke(self, name, payload=None, data_file=None):
+        """(ok, parsed answer or error text) of one invocation through the runtime API."""
+        argv = ["cargo", "lambda", "invoke", name, "--invoke-address", "127.0.0.1",
+                "--invoke-port", str(self.ports[name])]
+        if data_file is not None:
+            argv += ["--data-file", str(data_file)]
+        else:
+            argv += ["--data-ascii", json.dumps(payload)]
+        try:
+            done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
+                                  timeout=INVOKE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            return False, f"no answer within {INVOKE_TIMEOUT_S}s"
+        if done.returncode != 0:
+            # cargo lambda prints the function's error type and message, then a footer.
+            text = (done.stderr or done.stdout).split("Was this behavior unexpected?")[0]
+            return False, " ".join(text.replace("│", " ").replace("×", "").split())
+        try:
+            return True, json.loads(done.stdout)
+        except json.JSONDecodeError:
+            return True, done.stdout.strip()
+
+
+def lambda_sns_event(topic_arn, notification):
+    """An SNS notification as Lambda hands it to a subscribed function."""
+    attributes = {
+        name: {"Type": value.get("Type") or value.get("DataType"),
+               "Value": value.get("Value") or value.get("StringValue")}
+        for name, value in notification["attributes"].items()
+    }
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{topic_arn}:4f1a2b3c-0000-4000-8000-00000000e2e0",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": notification["message_id"],
+                    "TopicArn": topic_arn,
+                    "Subject": notification["subject"],
+                    "Message": notification["message"],
+                    "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                    "SignatureVersion": "1",
+                    "Signature": "EXAMPLE",
+                    "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem",
+                    "UnsubscribeUrl": f"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={topic_arn}:e2e",
+                    "MessageAttributes": attributes,
+                },
+            }
+        ]
+    }
+
+
+def event_files(function):
+    folder = EVENTS / function
+    preferred = ORDER.get(function, [])
+    valid = sorted(p.name for p in folder.glob("*.json"))
+    ordered = [n for n in preferred if n in valid] + [n for n in valid if n not in preferred]
+    return [folder / n for n in ordered] + sorted((folder / "invalid").glob("*.json"))
+
+
+def short(value, limit=400):
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def print_alerts(emulator):
+    for label, topic in (("alerts", emulator.alert_topic), ("escalation", emulator.escalation_topic)):
+        sent = emulator.sent(topic)
+        print(f"\n== SNS {label} topic: {len(sent)} message(s)")
+        for n in sent:
+            attributes = {k: v.get("Value") for k, v in n["attributes"].items()}
+            print(f"-- {n['subject'] or '(no subject)'}")
+            print(f"   attributes {json.dumps(attributes, ensure_ascii=False)}")
+            print(f"   message    {short(n['message'])}")
+
+
+def run_loop(emulator, functions):
+    for name in FUNCTIONS:
+        for path in event_files(name):
+            ok, answer = functions.invoke(name, data_file=path)
+            print(f"\n== {name} <- {path.relative_to(ROOT)}: {'ok' if ok else 'refused/failed'}")
+            print(short(answer, 800))
+    print_alerts(emulator)
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, condition, what, detail=""):
+        if condition:
+            self.passed += 1
+            print(f"ok   {what}")
+        else:
+            self.failed += 1
+            print(f"FAIL {what}\n     {short(detail, 1200)}")
+        return condition
+
+
+def attribute(notification, name):
+    return notification["attributes"].get(name, {}).get("Value")
+
+
+def run_e2e(emulator, functions):
+    c = Checks()
+    posting = json.loads((EVENTS / "screen-submission" / "crime-recruitment.json").read_text())
+    started = time.monotonic()
+
+    ok, verdict = functions.invoke("screen-submission",
+                                   data_file=EVENTS / "screen-submission" / "crime-recruitment.json")
+    c.check(ok and verdict.get("decision") == "hide"
+            and any(f["category"] == "illegal_work" for f in verdict.get("categories", [])),
+            "screen-submission hides the crime-recruitment posting as illegal_work", verdict)
+
+    alerts = emulator.sent(emulator.alert_topic)
+    hidden = [n for n in alerts if attribute(n, "event_type") == "submission_hidden"]
+    alert = json.loads(hidden[0]["message"]) if len(hidden) == 1 else {}
+    c.check(len(hidden) == 1 and attribute(hidden[0], "decision") == "hide"
+            and "illegal_work" in json.loads(attribute(hidden[0], "categories") or "[]")
+            and alert.get("submission_id") == posting["submission_id"]
+            and alert.get("author_id") == posting["author_id"],
+            "support is alerted on SNS: one submission_hidden, filterable by decision and categories",
+            alerts)
+    c.check(bool(hidden) and posting["body"] not in hidden[0]["message"]
+            and posting["title"] not in hidden[0]["message"],
+            "the alert does not carry the posting's text", hidden)
+
+    commands = emulator.sent(emulator.escalation_topic)
+    command = json.loads(commands[0]["message"]) if len(commands) == 1 else {}
+    c.check(len(commands) == 1 and attribute(commands[0], "event_type") == "violation_confirmed"
+            and command.get("type") == "violation_confirmed"
+            and command.get("user_id") == posting["author_id"]
+            and command.get("category") == "illegal_work" and command.get("source") == "screening",
+            "screen-submission publishes an automatic violation_confirmed to the escalation topic",
+            commands)
+    if not commands:
+        return c, time.monotonic() - started
+
+    event = lambda_sns_event(emulator.escalation_topic, commands[0])
+    ok, reply = functions.invoke("user-escalation", payload=event)
+    outcome = reply[0] if ok and isinstance(reply, list) and len(reply) == 1 else {}
+    c.check(outcome.get("applied") is True and outcome.get("level_before") == "good_standing"
+            and outcome.get("level") == "withdrawal_pending"
+            and outcome.get("violation_id") == command.get("violation_id"),
+            "user-escalation, given the SNS-wrapped command, records the strike: withdrawal pending",
+            reply)
+
+    violation = emulator.item(f"VIOLATION#{command.get('violation_id')}", "VIOLATION")
+    standing = emulator.item(f"USER#{posting['author_id']}", "STANDING")
+    c.check(violation is not None and violation.get("category", {}).get("S") == "illegal_work"
+            and standing is not None and standing.get("level", {}).get("S") == "withdrawal_pending",
+            "the strike and the standing are in DynamoDB", {"violation": violation, "standing": standing})
+
+    level_alerts = [n for n in emulator.sent(emulator.alert_topic)
+                    if attribute(n, "event_type") == "account_level_changed"]
+    c.check(len(level_alerts) == 1 and attribute(level_alerts[0], "level") == "withdrawal_pending"
+            and attribute(level_alerts[0], "previous_level") == "good_standing"
+            and attribute(level_alerts[0], "user_id") == posting["author_id"],
+            "support and the platform get an account_level_changed alert on SNS", level_alerts)
+
+    # SNS delivers at least once: the same event again must not count a second strike.
+    ok, again = functions.invoke("user-escalation", payload=event)
+    repeated = again[0] if ok and isinstance(again, list) and len(again) == 1 else {}
+    ok_query, report = functions.invoke(
+        "user-escalation", payload={"type": "standing_query", "user_id": posting["author_id"]})
+    c.check(repeated.get("applied") is False and ok_query
+            and len(report.get("active_strikes", [])) == 1
+            and report.get("level") == "withdrawal_pending",
+            "a redelivered command changes nothing: still one strike", {"again": again, "report": report})
+    return c, time.monotonic() - started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--e2e", action="store_true",
+                        help="run the end-to-end scenario and assert each step")
+    args = parser.parse_args()
+
+    log_dir = ROOT / "target" / "local-loop"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    processes = Processes(log_dir)
+    # SIGTERM / SIGHUP unwind like Ctrl-C, so that `finally` stops what we started.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
+    total = time.monotonic()
+    try:
+        # A moto of our own: small, so that reading back its data.json stays quick.
+        port = free_port()
+        proc, moto_log = processes.start(
+            "moto", [sys.executable, str(ROOT / "tests" / "moto_server.py"), "-H", "127.0.0.1",
+                     "-p", str(port)])
+        endpoint = f"http://127.0.0.1:{port}"
+        wait_until(lambda: http_ok(f"{endpoint}/moto-api/data.json"), "moto", START_TIMEOUT_S,
+                   proc, moto_log)
+        log(f"moto on {endpoint}")
+        emulator = Emulator(endpoint, f"{os.getpid()}-{int(time.time())}")
+        functions = Functions(processes, emulator.function_env())
+        functions.build()
+        functions.start()
+        if args.e2e:
+            checks, elapsed = run_e2e(emulator, functions)
+            print(f"e2e scenario took {elapsed:.1f}s ({time.monotonic() - total:.1f}s with start-up)")
+            print(f"e2e: {checks.passed} passed, {checks.failed} failed")
+            return 1 if checks.failed else 0
+        run_loop(emulator, functions)
+        return 0
+    finally:
+        processes.stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
