@@ -56,8 +56,14 @@ fn fnv1a_extend(mut hash: u64, bytes: &[u8]) -> u64 {
 }
 
 fn bucket_of(config: &FeaturizerConfig, hash: u64) -> u32 {
-    // The modulus keeps every index in range whatever `buckets` is.
-    (hash % u64::from(config.buckets)) as u32
+    let buckets = u64::from(config.buckets);
+    // For a power of two the mask is the modulus without a division, which would
+    // otherwise cost more than hashing the gram.
+    if buckets.is_power_of_two() {
+        (hash & (buckets - 1)) as u32
+    } else {
+        (hash % buckets) as u32
+    }
 }
 
 pub fn featurize(
