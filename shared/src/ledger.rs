@@ -23,6 +23,16 @@ pub enum ViolationSource {
     Support,
 }
 
+impl ViolationSource {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ViolationSource::Screening => "screening",
+            ViolationSource::Report => "report",
+            ViolationSource::Support => "support",
+        }
+    }
+}
+
 /// What was decided when a violation was first recorded; a duplicate delivery returns it
 /// unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -195,3 +195,33 @@ async fn an_automatic_strike_travels_through_sns_into_the_ledger_once() {
     );
     assert_eq!(level_changes[0].dedupe_key(), level_changes[1].dedupe_key());
 }
+
+#[tokio::test]
+async fn a_violation_message_says_who_found_it() {
+    use anshin_core::escalation::{EscalationCommand, ViolationQueue};
+    let client = sns_client().await;
+    let topic = fresh_topic(&client, "anshin-escalation-source").await;
+    let queue = SnsViolationQueue::new(client, topic.clone());
+    let EscalationCommand::ViolationConfirmed(violation) =
+        EscalationCommand::from_json(serde_json::json!({
+            "type": "violation_confirmed", "violation_id": "rep-src-1", "user_id": "u-src",
+            "category": "harassment", "severity": "high", "source": "report",
+            "evidence": ["report:r-1"], "decided_by": "support-sato"
+        }))
+        .unwrap()
+    else {
+        panic!("a violation_confirmed command");
+    };
+    queue.submit(&violation).await.unwrap();
+
+    let sent = sent_notifications(&topic).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        attribute(&sent[0].attributes, "source"),
+        ("String", "report")
+    );
+    assert_eq!(
+        attribute(&sent[0].attributes, "category"),
+        ("String", "harassment")
+    );
+}

@@ -63,8 +63,8 @@ impl AlertSink for SnsAlertSink {
     }
 }
 
-/// Sends screening's automatic violations to user-escalation's topic, one command per
-/// message. SNS retries delivery to the function; the violation id makes repeats harmless.
+/// Sends confirmed violations (screening's automatic strikes, confirmed reports) to
+/// user-escalation's topic, one command per message. SNS retries delivery to the function; the violation id makes repeats harmless.
 #[derive(Debug, Clone)]
 pub struct SnsViolationQueue {
     client: Client,
@@ -91,7 +91,11 @@ impl ViolationQueue for SnsViolationQueue {
                 "category",
                 AttributeValue::String(violation.category.id().into()),
             ),
-            ("source", AttributeValue::String("screening".into())),
+            // Who found it, so that a subscription can filter (e.g. only report-driven strikes).
+            (
+                "source",
+                AttributeValue::String(violation.source.as_str().into()),
+            ),
         ];
         let mut request = self
             .client
