@@ -15,6 +15,21 @@ use crate::screen::{Screener, Screening, SourceScores};
 use crate::submission::{Id, Submission};
 use crate::taxonomy::Category;
 
+/// Parses a JSON array of category ids; an error names the element (`field[i]`).
+pub fn category_ids(items: &[Value], field: &str) -> Result<BTreeSet<Category>, InvalidInput> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let field = format!("{field}[{i}]");
+            item.as_str()
+                .ok_or_else(|| InvalidInput::new(&field, "must be a category id string"))?
+                .parse::<Category>()
+                .map_err(|e| InvalidInput::new(&field, e.to_string()))
+        })
+        .collect()
+}
+
 /// A submission with the categories it truly violates.
 #[derive(Debug, Clone)]
 pub struct LabelledItem {
@@ -27,17 +42,7 @@ impl LabelledItem {
     /// Parses one line of a labelled set; a missing author takes `default_author`.
     pub fn from_json(value: Value, default_author: &Id) -> Result<Self, InvalidInput> {
         let labels = match value.get("labels") {
-            Some(Value::Array(labels)) => labels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| {
-                    let field = format!("labels[{i}]");
-                    l.as_str()
-                        .ok_or_else(|| InvalidInput::new(&field, "must be a category id string"))?
-                        .parse::<Category>()
-                        .map_err(|e| InvalidInput::new(&field, e.to_string()))
-                })
-                .collect::<Result<BTreeSet<_>, _>>()?,
+            Some(Value::Array(labels)) => category_ids(labels, "labels")?,
             Some(_) => return Err(InvalidInput::new("labels", "must be an array")),
             None => return Err(InvalidInput::new("labels", "is required")),
         };

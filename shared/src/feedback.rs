@@ -19,6 +19,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::InvalidInput;
+use crate::eval::category_ids;
 use crate::submission::{Id, Submission};
 use crate::taxonomy::Category;
 
@@ -54,17 +55,7 @@ pub fn row_from_decision(value: Value, default_author: &Id) -> Result<CorpusRow,
     };
     let categories: BTreeSet<Category> = match fields.remove("categories") {
         None | Some(Value::Null) => BTreeSet::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let field = format!("categories[{i}]");
-                c.as_str()
-                    .ok_or_else(|| InvalidInput::new(&field, "must be a category id string"))?
-                    .parse::<Category>()
-                    .map_err(|e| InvalidInput::new(&field, e.to_string()))
-            })
-            .collect::<Result<_, _>>()?,
+        Some(Value::Array(items)) => category_ids(&items, "categories")?,
         Some(_) => return Err(InvalidInput::new("categories", "must be an array")),
     };
     let (labels, hard_negative) = match decision.as_str() {
