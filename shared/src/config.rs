@@ -69,6 +69,15 @@ impl PolicySource {
     }
 }
 
+/// A model path setting: `off` is rules alone, a path is a manifest, unset is `default`.
+fn model_setting(value: Option<String>, default: Option<ModelSource>) -> Option<ModelSource> {
+    match value.as_deref() {
+        Some("off") => None,
+        Some(path) => Some(ModelSource::Manifest(path.into())),
+        None => default,
+    }
+}
+
 /// One screener's policy and model; `model: None` is rules alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScreenerSource {
@@ -105,22 +114,14 @@ impl ScreeningSetup {
             Some(path) => PolicySource::File(path.into()),
             None => PolicySource::Embedded,
         };
-        let model = match var(MODEL_PATH_VAR).as_deref() {
-            Some("off") => None,
-            Some(path) => Some(ModelSource::Manifest(path.into())),
-            None => Some(ModelSource::Embedded),
-        };
+        let model = model_setting(var(MODEL_PATH_VAR), Some(ModelSource::Embedded));
         let active = ScreenerSource { policy, model };
         let shadow_policy = var(SHADOW_POLICY_PATH_VAR);
         let shadow_model = var(SHADOW_MODEL_PATH_VAR);
         let shadow = (shadow_policy.is_some() || shadow_model.is_some()).then(|| ScreenerSource {
             policy: shadow_policy
                 .map_or_else(|| active.policy.clone(), |p| PolicySource::File(p.into())),
-            model: match shadow_model.as_deref() {
-                Some("off") => None,
-                Some(path) => Some(ModelSource::Manifest(path.into())),
-                None => active.model.clone(),
-            },
+            model: model_setting(shadow_model, active.model.clone()),
         });
         ScreeningSetup { active, shadow }
     }
