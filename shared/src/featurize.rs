@@ -55,6 +55,35 @@ fn fnv1a_extend(mut hash: u64, bytes: &[u8]) -> u64 {
     hash
 }
 
+/// One char's UTF-8 bytes, packed little-endian, and how many there are.
+#[derive(Debug, Clone, Copy)]
+struct PackedChar {
+    bytes: u32,
+    len: u32,
+}
+
+impl PackedChar {
+    fn of(c: char) -> PackedChar {
+        let mut buffer = [0u8; 4];
+        let len = c.encode_utf8(&mut buffer).len() as u32;
+        PackedChar {
+            bytes: u32::from_le_bytes(buffer),
+            len,
+        }
+    }
+}
+
+/// `fnv1a_extend` over one char's bytes, always four steps with the unused ones discarded:
+/// a select instead of a loop whose length follows the text means no mispredicted branch
+/// between ASCII and kana, and the hashes of neighbouring windows can overlap in the CPU.
+fn fnv1a_extend_char(mut hash: u64, c: PackedChar) -> u64 {
+    for k in 0..4 {
+        let stepped = (hash ^ u64::from((c.bytes >> (8 * k)) & 0xff)).wrapping_mul(FNV_PRIME);
+        hash = if k < c.len { stepped } else { hash };
+    }
+    hash
+}
+
 fn bucket_of(config: &FeaturizerConfig, hash: u64) -> u32 {
     let buckets = u64::from(config.buckets);
     // For a power of two the mask is the modulus without a division, which would
@@ -66,62 +95,144 @@ fn bucket_of(config: &FeaturizerConfig, hash: u64) -> u32 {
     }
 }
 
+/// Reused per thread: a count per bucket and a bitmap of the buckets touched, both left
+/// zeroed after every call. A document touches a few thousand of the 2^17 buckets, so
+/// counting in place and walking the bitmap in index order costs a fraction of sorting
+/// every gram, and clearing only what was touched costs nothing per bucket.
+#[derive(Default)]
+struct Scratch {
+    counts: Vec<u32>,
+    touched: Vec<u64>,
+    /// The chars of the text being hashed.
+    chars: Vec<PackedChar>,
+    /// The bucket of every gram, in text order.
+    grams: Vec<u32>,
+    /// (index, count) of every touched bucket, in index order.
+    distinct: Vec<(u32, u32)>,
+    counts_only: Vec<u32>,
+}
+
+impl Scratch {
+    fn ensure(&mut self, buckets: usize) {
+        if self.counts.len() != buckets {
+            self.counts = vec![0; buckets];
+            self.touched = vec![0; buckets.div_ceil(64)];
+        }
+    }
+
+    fn add(&mut self, bucket: u32) {
+        let slot = &mut self.counts[bucket as usize];
+        *slot = slot.saturating_add(1);
+        self.touched[bucket as usize / 64] |= 1 << (bucket % 64);
+    }
+
+    /// Moves the touched buckets into `distinct`, in index order, and re-zeroes both tables.
+    fn drain_in_index_order(&mut self) {
+        self.distinct.clear();
+        for (word_index, word) in self.touched.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                let bucket = word_index * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.distinct
+                    .push((bucket as u32, std::mem::take(&mut self.counts[bucket])));
+            }
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 pub fn featurize(
     config: &FeaturizerConfig,
     kind: SubmissionKind,
     title: Option<&NormalizedText>,
     body: &NormalizedText,
 ) -> Features {
+    SCRATCH.with(|scratch| featurize_with(&mut scratch.borrow_mut(), config, kind, title, body))
+}
+
+fn featurize_with(
+    scratch: &mut Scratch,
+    config: &FeaturizerConfig,
+    kind: SubmissionKind,
+    title: Option<&NormalizedText>,
+    body: &NormalizedText,
+) -> Features {
+    scratch.ensure(config.buckets as usize);
     let kind_feature = format!("\u{0}kind:{}", kind.as_str());
-    let mut grams: Vec<u32> = Vec::with_capacity(
-        1 + (config.max_n - config.min_n + 1)
-            * (body.as_str().len() + title.map_or(0, |t| t.as_str().len())),
-    );
-    grams.push(bucket_of(
+    scratch.add(bucket_of(
         config,
         fnv1a_extend(FNV_OFFSET, kind_feature.as_bytes()),
     ));
-    let mut bounds: Vec<usize> = Vec::new();
+    let mut chars = std::mem::take(&mut scratch.chars);
+    let mut grams = std::mem::take(&mut scratch.grams);
+    grams.clear();
     for text in title.into_iter().chain([body]) {
-        let bytes = text.as_str().as_bytes();
-        // Byte offsets of every char, and the end, so that windows slice whole chars.
-        bounds.clear();
-        bounds.extend(text.as_str().char_indices().map(|(i, _)| i));
-        bounds.push(bytes.len());
-        let chars = bounds.len() - 1;
-        for start in 0..chars {
+        chars.clear();
+        chars.extend(text.as_str().chars().map(PackedChar::of));
+        // Hashing first and counting after keeps this loop free of memory dependences,
+        // so the hash chains of neighbouring windows run side by side.
+        for start in 0..chars.len() {
             // FNV-1a is a running hash over bytes, so the n-gram's hash continues the
             // (n-1)-gram's: every gram starting here costs one pass over its last char.
             let mut hash = FNV_OFFSET;
-            for n in 1..=config.max_n.min(chars - start) {
-                hash = fnv1a_extend(hash, &bytes[bounds[start + n - 1]..bounds[start + n]]);
+            let longest = config.max_n.min(chars.len() - start);
+            for (n, &c) in (1..=longest).zip(&chars[start..]) {
+                hash = fnv1a_extend_char(hash, c);
                 if n >= config.min_n {
                     grams.push(bucket_of(config, hash));
                 }
             }
         }
     }
+    for &gram in &grams {
+        scratch.add(gram);
+    }
+    scratch.grams = grams;
+    scratch.chars = chars;
+    scratch.drain_in_index_order();
 
-    // Counting by sorting beats a hash map here: one allocation, sequential memory.
-    grams.sort_unstable();
-    let mut weighted: Vec<(u32, f32)> =
-        Vec::with_capacity(grams.len().min(4 * config.max_features));
-    for run in grams.chunk_by(|a, b| a == b) {
-        weighted.push((run[0], 1.0 + (run.len() as f32).ln()));
+    // Beyond `max_features`, keep the heaviest; ties go to the lower index so that the
+    // choice is stable. The weight grows with the count, so the cut is a count: every
+    // bucket above it stays, and of those at it, the lowest indices fill what is left.
+    let distinct = &scratch.distinct;
+    let (cutoff, mut room_at_cutoff) = if distinct.len() > config.max_features {
+        let counts = &mut scratch.counts_only;
+        counts.clear();
+        counts.extend(distinct.iter().map(|&(_, count)| count));
+        let heaviest_first = |a: &u32, b: &u32| b.cmp(a);
+        let (_, &mut cutoff, _) =
+            counts.select_nth_unstable_by(config.max_features - 1, heaviest_first);
+        let above = distinct.iter().filter(|&&(_, c)| c > cutoff).count();
+        (cutoff, config.max_features - above)
+    } else {
+        (0, 0)
+    };
+    let mut indices = Vec::with_capacity(distinct.len().min(config.max_features));
+    let mut values = Vec::with_capacity(indices.capacity());
+    for &(index, count) in distinct {
+        if count < cutoff || (count == cutoff && room_at_cutoff == 0) {
+            continue;
+        }
+        if count == cutoff {
+            room_at_cutoff -= 1;
+        }
+        indices.push(index);
+        // ln 1 = 0: most grams occur once, and the logarithm is the costliest step left.
+        values.push(if count == 1 {
+            1.0
+        } else {
+            1.0 + (count as f32).ln()
+        });
     }
-    if weighted.len() > config.max_features {
-        // Keep the heaviest; ties go to the lower index so that the choice is stable.
-        let heavier_first =
-            |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        weighted.select_nth_unstable_by(config.max_features - 1, heavier_first);
-        weighted.truncate(config.max_features);
-        weighted.sort_unstable_by_key(|&(index, _)| index);
+    let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
+    for value in &mut values {
+        *value /= norm;
     }
-    let norm = weighted.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
-    Features {
-        indices: weighted.iter().map(|&(i, _)| i).collect(),
-        values: weighted.iter().map(|&(_, v)| v / norm).collect(),
-    }
+    Features { indices, values }
 }
 
 #[cfg(test)]
@@ -158,6 +269,19 @@ mod tests {
             fnv1a_extend(fnv1a_extend(FNV_OFFSET, head), tail),
             reference.finish()
         );
+    }
+
+    #[test]
+    fn hashing_a_char_at_once_equals_hashing_its_bytes() {
+        for c in ['a', 'é', 'ラ', '𠮷', '\u{0}'] {
+            let mut buffer = [0u8; 4];
+            let bytes = c.encode_utf8(&mut buffer).as_bytes();
+            assert_eq!(
+                fnv1a_extend_char(FNV_OFFSET, PackedChar::of(c)),
+                fnv1a_extend(FNV_OFFSET, bytes),
+                "{c:?}"
+            );
+        }
     }
 
     #[test]
