@@ -4,8 +4,13 @@
 //! binary, and `ANSHIN_MODEL_PATH` (a manifest file, the model named in it beside it)
 //! replaces them. Loading checks the model's hash and that the manifest's featurizer is the
 //! one compiled here — a model trained on other features would score garbage without
-//! failing — then fixes the input shapes and optimises once, per cold start. After that,
-//! `predict` is a featurize plus one run of the plan.
+//! failing — then builds the plans once, per cold start. After that, `predict` is a
+//! featurize plus one run of a plan.
+//!
+//! The graph's feature width K is symbolic; each plan fixes it (a symbolic dimension costs
+//! two orders of magnitude) at one of 128, 256, … `max_features`. A run costs about in
+//! proportion to K, and most documents have a few hundred features, so each runs on the
+//! narrowest plan that holds it, padded with index 0 / value 0, which adds nothing.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -66,9 +71,13 @@ pub struct ModelManifest {
 
 type Plan = Arc<TypedRunnableModel>;
 
+/// The narrowest plan's width; below it a run costs about the same whatever K is.
+const NARROWEST_PLAN: usize = 128;
+
 /// The loaded, optimised model: one per process, shared by every invocation.
 pub struct OnnxClassifier {
-    plan: Plan,
+    /// (width, plan), widest last.
+    plans: Vec<(usize, Plan)>,
     manifest: ModelManifest,
     featurizer: FeaturizerConfig,
     /// Output position → category.
@@ -172,10 +181,10 @@ impl OnnxClassifier {
             }
             thresholds[category.index()] = t;
         }
-        let plan = optimised_plan(model, served_config.max_features, outputs.len())
+        let plans = optimised_plans(model, served_config.max_features, outputs.len())
             .map_err(|e| ModelError::Graph(format!("{e:#}")))?;
         Ok(OnnxClassifier {
-            plan,
+            plans,
             manifest,
             featurizer: served_config,
             outputs,
@@ -196,49 +205,75 @@ impl OnnxClassifier {
         )
     }
 
+    /// The feature widths of the plans, narrowest first.
+    pub fn plan_widths(&self) -> Vec<usize> {
+        self.plans.iter().map(|&(width, _)| width).collect()
+    }
+
     /// Calibrated probabilities, in the model's output order (`manifest().categories`).
     pub fn predict_features(&self, features: &Features) -> Result<Vec<f32>, ClassifierError> {
-        let width = self.featurizer.max_features;
-        // Padding is index 0 with value 0: it gathers a row and multiplies it away.
-        let mut indices = vec![0i64; width];
-        let mut values = vec![0f32; width];
-        for (slot, (&i, &v)) in features
-            .indices
+        let used = features.indices.len().min(features.values.len());
+        let (width, plan) = self
+            .plans
             .iter()
-            .zip(&features.values)
-            .take(width)
-            .enumerate()
-        {
-            indices[slot] = i64::from(i);
-            values[slot] = v;
-        }
-        let run = || -> TractResult<Vec<f32>> {
-            let indices = tract_ndarray::Array2::from_shape_vec((1, width), indices)?;
-            let values = tract_ndarray::Array2::from_shape_vec((1, width), values)?;
-            let outputs = self.plan.run(tvec!(
-                Tensor::from(indices).into(),
-                Tensor::from(values).into()
-            ))?;
-            Ok(outputs[0]
-                .to_plain_array_view::<f32>()?
-                .iter()
-                .copied()
-                .collect())
-        };
-        run().map_err(|e| ClassifierError(format!("{e:#}")))
+            .find(|&&(width, _)| width >= used)
+            .ok_or_else(|| {
+                ClassifierError(format!(
+                    "{used} features, more than the widest plan's {}",
+                    self.featurizer.max_features
+                ))
+            })?;
+        run_padded(plan, *width, features).map_err(|e| ClassifierError(format!("{e:#}")))
     }
 }
 
-fn optimised_plan(model: &[u8], width: usize, categories: usize) -> TractResult<Plan> {
-    let plan = tract_onnx::onnx()
-        .model_for_read(&mut std::io::Cursor::new(model))?
-        // Fixed shapes before optimising: a symbolic dimension costs two orders of magnitude.
-        .with_input_fact(0, i64::fact([1, width]).into())?
-        .with_input_fact(1, f32::fact([1, width]).into())?
-        .with_output_fact(0, f32::fact([1, categories]).into())?
-        .into_optimized()?
-        .into_runnable()?;
-    Ok(plan)
+/// Runs `plan` on `features` padded to its `width` with index 0 / value 0: the padding
+/// gathers a row and multiplies it away.
+fn run_padded(plan: &Plan, width: usize, features: &Features) -> TractResult<Vec<f32>> {
+    let mut indices = vec![0i64; width];
+    let mut values = vec![0f32; width];
+    for (slot, (&i, &v)) in features.indices.iter().zip(&features.values).enumerate() {
+        indices[slot] = i64::from(i);
+        values[slot] = v;
+    }
+    let indices = tract_ndarray::Array2::from_shape_vec((1, width), indices)?;
+    let values = tract_ndarray::Array2::from_shape_vec((1, width), values)?;
+    let outputs = plan.run(tvec!(
+        Tensor::from(indices).into(),
+        Tensor::from(values).into()
+    ))?;
+    Ok(outputs[0]
+        .to_plain_array_view::<f32>()?
+        .iter()
+        .copied()
+        .collect())
+}
+
+/// One plan per width: 128, 256, … doubling, and `max_features` last. The graph is parsed
+/// once; the plans share its weights.
+fn optimised_plans(
+    model: &[u8],
+    max_features: usize,
+    categories: usize,
+) -> TractResult<Vec<(usize, Plan)>> {
+    let graph = tract_onnx::onnx().model_for_read(&mut std::io::Cursor::new(model))?;
+    let mut widths: Vec<usize> = std::iter::successors(Some(NARROWEST_PLAN), |w| Some(w * 2))
+        .take_while(|&w| w < max_features)
+        .collect();
+    widths.push(max_features);
+    widths
+        .into_iter()
+        .map(|width| {
+            let plan = graph
+                .clone()
+                .with_input_fact(0, i64::fact([1, width]).into())?
+                .with_input_fact(1, f32::fact([1, width]).into())?
+                .with_output_fact(0, f32::fact([1, categories]).into())?
+                .into_optimized()?
+                .into_runnable()?;
+            Ok((width, plan))
+        })
+        .collect()
 }
 
 impl Classifier for OnnxClassifier {
@@ -304,6 +339,44 @@ mod tests {
         let i = Category::OffPlatformContact.index();
         assert!(contact[i] > classifier.thresholds()[i], "{}", contact[i]);
         assert!(ordinary[i] < classifier.thresholds()[i], "{}", ordinary[i]);
+    }
+
+    #[test]
+    fn every_plan_width_gives_the_same_scores() {
+        let classifier = OnnxClassifier::embedded().unwrap();
+        let widths = classifier.plan_widths();
+        assert_eq!(widths.first(), Some(&NARROWEST_PLAN));
+        assert_eq!(
+            widths.last(),
+            Some(&FeaturizerConfig::default().max_features)
+        );
+        let body = normalize("手数料がかからないように、LINEで直接やり取りしませんか。");
+        let features = classifier.features(&ScreenDocument {
+            kind: SubmissionKind::Message,
+            title: None,
+            body: &body,
+        });
+        assert!(features.indices.len() < NARROWEST_PLAN);
+        let narrowest = classifier.predict_features(&features).unwrap();
+        // The same features on every wider plan: only the padding differs.
+        for (width, plan) in &classifier.plans[1..] {
+            let wide = run_padded(plan, *width, &features).unwrap();
+            for (a, b) in narrowest.iter().zip(&wide) {
+                assert!((a - b).abs() < 1e-6, "width {width}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn more_features_than_the_widest_plan_is_an_error_not_a_truncation() {
+        let classifier = OnnxClassifier::embedded().unwrap();
+        let width = FeaturizerConfig::default().max_features + 1;
+        let features = Features {
+            indices: (0..width as u32).collect(),
+            values: vec![0.01; width],
+        };
+        let error = classifier.predict_features(&features).unwrap_err();
+        assert!(error.0.contains("widest plan"), "{}", error.0);
     }
 
     #[test]

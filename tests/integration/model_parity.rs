@@ -35,6 +35,19 @@ fn documents() -> Vec<Value> {
             .step_by(40)
             .map(|l| serde_json::from_str::<Value>(l).unwrap()),
     );
+    // Corpus items stay under 1,024 features; one long posting fills the widest plan.
+    let long_body: String = corpus
+        .lines()
+        .take(60)
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["body"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    docs.push(json!({"id": "long", "kind": "job_posting", "body": long_body}));
     docs
 }
 
@@ -48,6 +61,7 @@ fn tract_and_onnxruntime_agree_to_1e_5_on_the_shipped_model() {
     let author = Id::parse("author_id", "parity").unwrap();
     let mut rows = Vec::new();
     let mut tract_scores = Vec::new();
+    let mut most_features = 0;
     for doc in documents() {
         let Ok(submission) = Submission::from_json_with_default_author(doc, Some(&author)) else {
             continue; // the malformed sample events
@@ -59,6 +73,7 @@ fn tract_and_onnxruntime_agree_to_1e_5_on_the_shipped_model() {
             title: title.as_ref(),
             body: &body,
         });
+        most_features = most_features.max(features.indices.len());
         tract_scores.push(classifier.predict_features(&features).unwrap());
         let mut indices: Vec<i64> = features.indices.iter().map(|&i| i64::from(i)).collect();
         let mut values = features.values.clone();
@@ -67,6 +82,10 @@ fn tract_and_onnxruntime_agree_to_1e_5_on_the_shipped_model() {
         rows.push(json!({"indices": indices, "values": values}));
     }
     assert!(rows.len() >= 50, "only {} documents", rows.len());
+    assert!(
+        most_features > width / 2,
+        "no document reached the widest plan ({most_features} features at most)"
+    );
 
     let dir = std::env::temp_dir().join(format!("anshin-parity-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
