@@ -110,6 +110,9 @@ struct Scratch {
     /// (index, count) of every touched bucket, in index order.
     distinct: Vec<(u32, u32)>,
     counts_only: Vec<u32>,
+    /// Set while counting: still set on entry means the last call on this thread unwound
+    /// half-way, and the tables must be wiped before they are trusted.
+    counting: bool,
 }
 
 impl Scratch {
@@ -117,7 +120,11 @@ impl Scratch {
         if self.counts.len() != buckets {
             self.counts = vec![0; buckets];
             self.touched = vec![0; buckets.div_ceil(64)];
+        } else if self.counting {
+            self.counts.fill(0);
+            self.touched.fill(0);
         }
+        self.counting = true;
     }
 
     fn add(&mut self, bucket: u32) {
@@ -138,6 +145,7 @@ impl Scratch {
                     .push((bucket as u32, std::mem::take(&mut self.counts[bucket])));
             }
         }
+        self.counting = false;
     }
 }
 
@@ -282,6 +290,26 @@ mod tests {
                 "{c:?}"
             );
         }
+    }
+
+    #[test]
+    fn tables_left_dirty_by_an_interrupted_call_are_wiped_first() {
+        let config = FeaturizerConfig::default();
+        let body = normalize("ロゴ制作をお願いします。");
+        let clean = featurize(&config, SubmissionKind::JobPosting, None, &body);
+        let mut scratch = Scratch::default();
+        scratch.ensure(config.buckets as usize);
+        // As if a call had counted some grams and then unwound before draining.
+        scratch.add(7);
+        scratch.add(clean.indices[0]);
+        let after = featurize_with(
+            &mut scratch,
+            &config,
+            SubmissionKind::JobPosting,
+            None,
+            &body,
+        );
+        assert_eq!(after, clean);
     }
 
     #[test]
