@@ -413,27 +413,20 @@ mod tests {
     mod sources {
         use super::*;
         use crate::policy::Policy;
-        use crate::screen::{Classifier, ClassifierError, ScreenDocument};
+        use crate::screen::ScriptedClassifier;
         use std::sync::Arc;
 
         /// Scores spam 0.9 when the body says "buy", 0.2 otherwise; threshold 0.5.
-        struct BuyDetector;
-        impl Classifier for BuyDetector {
-            fn version(&self) -> &str {
-                "buy-1"
-            }
-            fn thresholds(&self) -> [f64; 13] {
-                [0.5; 13]
-            }
-            fn predict(&self, d: &ScreenDocument<'_>) -> Result<[f64; 13], ClassifierError> {
-                let mut s = [0.0; 13];
-                s[Category::Spam.index()] = if d.body.as_str().contains("buy") {
+        fn buy_detector() -> ScriptedClassifier {
+            ScriptedClassifier::new("buy-1", |document| {
+                let mut scores = [0.0; 13];
+                scores[Category::Spam.index()] = if document.body.as_str().contains("buy") {
                     0.9
                 } else {
                     0.2
                 };
-                Ok(s)
-            }
+                Ok(scores)
+            })
         }
 
         fn labelled(id: &str, body: &str, labels: &[&str]) -> LabelledItem {
@@ -449,7 +442,7 @@ mod tests {
         fn the_columns_score_rules_model_and_their_union_separately() {
             // The embedded policy's rules know nothing of "buy"; the model does.
             let screener = Screener::new(Arc::new(Policy::embedded().unwrap()))
-                .with_classifier(Arc::new(BuyDetector));
+                .with_classifier(Arc::new(buy_detector()));
             let items = vec![
                 labelled("a", "buy buy buy now", &["spam"]),
                 labelled("b", "納品しました。ご確認ください。", &[]),

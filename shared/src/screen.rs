@@ -378,6 +378,66 @@ fn content_hash(title: Option<&NormalizedText>, body: &NormalizedText) -> String
     format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 
+/// A stand-in classifier for tests: a version, threshold 0.5 everywhere, and scores from a
+/// closure, so each test states what the model says instead of writing another impl.
+#[cfg(test)]
+pub(crate) struct ScriptedClassifier {
+    version: &'static str,
+    score: Box<
+        dyn Fn(&ScreenDocument<'_>) -> Result<[f64; Category::ALL.len()], ClassifierError>
+            + Send
+            + Sync,
+    >,
+}
+
+#[cfg(test)]
+impl ScriptedClassifier {
+    pub(crate) fn new(
+        version: &'static str,
+        score: impl Fn(&ScreenDocument<'_>) -> Result<[f64; Category::ALL.len()], ClassifierError>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        ScriptedClassifier {
+            version,
+            score: Box::new(score),
+        }
+    }
+
+    /// `probability` for `category`, 0 for the others.
+    pub(crate) fn fixed(probability: f64, category: Category) -> Self {
+        Self::new("fixed-1", move |_| {
+            let mut scores = [0.0; Category::ALL.len()];
+            scores[category.index()] = probability;
+            Ok(scores)
+        })
+    }
+
+    /// Every prediction fails, as a broken plan would.
+    pub(crate) fn failing() -> Self {
+        Self::new("broken-1", |_| Err(ClassifierError("plan failed".into())))
+    }
+}
+
+#[cfg(test)]
+impl Classifier for ScriptedClassifier {
+    fn version(&self) -> &str {
+        self.version
+    }
+
+    fn thresholds(&self) -> [f64; Category::ALL.len()] {
+        [0.5; Category::ALL.len()]
+    }
+
+    fn predict(
+        &self,
+        document: &ScreenDocument<'_>,
+    ) -> Result<[f64; Category::ALL.len()], ClassifierError> {
+        (self.score)(document)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,39 +535,10 @@ mod tests {
         assert!(v.needs_alert());
     }
 
-    /// A classifier that gives one category a fixed probability, with threshold 0.5.
-    struct Fixed(f64, Category);
-    impl Classifier for Fixed {
-        fn version(&self) -> &str {
-            "fixed-1"
-        }
-        fn thresholds(&self) -> [f64; 13] {
-            [0.5; 13]
-        }
-        fn predict(&self, _: &ScreenDocument<'_>) -> Result<[f64; 13], ClassifierError> {
-            let mut s = [0.0; 13];
-            s[self.1.index()] = self.0;
-            Ok(s)
-        }
-    }
-
-    struct Broken;
-    impl Classifier for Broken {
-        fn version(&self) -> &str {
-            "broken-1"
-        }
-        fn thresholds(&self) -> [f64; 13] {
-            [0.5; 13]
-        }
-        fn predict(&self, _: &ScreenDocument<'_>) -> Result<[f64; 13], ClassifierError> {
-            Err(ClassifierError("plan failed".into()))
-        }
-    }
-
     #[test]
     fn a_review_alerts_only_in_an_urgent_category() {
         let urgent = Screener::new(policy())
-            .with_classifier(Arc::new(Fixed(0.6, Category::Scam)))
+            .with_classifier(Arc::new(ScriptedClassifier::fixed(0.6, Category::Scam)))
             .screen(&submission("message", None, "hello"));
         assert_eq!(urgent.decision, Decision::Review);
         assert!(urgent.needs_alert());
@@ -515,7 +546,7 @@ mod tests {
         assert_eq!(urgent.model_version.as_deref(), Some("fixed-1"));
 
         let ordinary = Screener::new(policy())
-            .with_classifier(Arc::new(Fixed(0.6, Category::Spam)))
+            .with_classifier(Arc::new(ScriptedClassifier::fixed(0.6, Category::Spam)))
             .screen(&submission("message", None, "hello"));
         assert_eq!(ordinary.decision, Decision::Review);
         assert!(!ordinary.needs_alert());
@@ -523,7 +554,7 @@ mod tests {
 
     #[test]
     fn the_model_alone_holds_for_review_but_can_raise_a_rule_finding_to_hide() {
-        let sure_model = || Arc::new(Fixed(0.999, Category::Spam));
+        let sure_model = || Arc::new(ScriptedClassifier::fixed(0.999, Category::Spam));
         let alone = Screener::new(policy())
             .with_classifier(sure_model())
             .screen(&submission("message", None, "hello"));
@@ -558,7 +589,7 @@ mod tests {
     #[test]
     fn a_failing_classifier_leaves_the_rules_to_decide_and_no_model_version() {
         let v = Screener::new(policy())
-            .with_classifier(Arc::new(Broken))
+            .with_classifier(Arc::new(ScriptedClassifier::failing()))
             .screen(&submission("message", None, "strong-scam"));
         assert_eq!(v.decision, Decision::Hide);
         assert_eq!(v.model_version, None);
@@ -567,8 +598,8 @@ mod tests {
     #[test]
     fn a_shadow_is_scored_and_compared_but_never_decides() {
         let active = Screener::new(policy());
-        let candidate =
-            Screener::new(policy()).with_classifier(Arc::new(Fixed(0.7, Category::Spam)));
+        let candidate = Screener::new(policy())
+            .with_classifier(Arc::new(ScriptedClassifier::fixed(0.7, Category::Spam)));
         let screener = active.with_shadow(candidate);
 
         let s = screener.screen_explained(&submission("message", None, "hello"));
@@ -597,7 +628,7 @@ mod tests {
     #[test]
     fn explained_scores_carry_each_source_on_the_policy_scale() {
         let s = Screener::new(policy())
-            .with_classifier(Arc::new(Fixed(0.75, Category::Spam)))
+            .with_classifier(Arc::new(ScriptedClassifier::fixed(0.75, Category::Spam)))
             .screen_explained(&submission("message", None, "strong-scam"));
         let spam = s.scores[Category::Spam.index()];
         assert_eq!(spam.rule, 0.0);
