@@ -140,9 +140,12 @@ impl Screener {
 
     /// [`Screener::screen`], with the per-source scores and the shadow's comparison.
     pub fn screen_explained(&self, submission: &Submission) -> Screening {
-        let (verdict, scores) = self.screen_scored(submission);
+        // The normaliser does not depend on the policy: a shadow reuses the active's text.
+        let title = submission.title().map(normalize);
+        let body = normalize(submission.body());
+        let (verdict, scores) = self.screen_scored(submission, title.as_ref(), &body);
         let shadow = self.shadow.as_ref().map(|candidate| {
-            let (theirs, _) = candidate.screen_scored(submission);
+            let (theirs, _) = candidate.screen_scored(submission, title.as_ref(), &body);
             let flagged = |v: &Verdict| {
                 v.categories
                     .iter()
@@ -179,17 +182,19 @@ impl Screener {
         }
     }
 
+    /// `title` and `body`: the submission's fields, normalised.
     fn screen_scored(
         &self,
         submission: &Submission,
+        title: Option<&NormalizedText>,
+        body: &NormalizedText,
     ) -> (Verdict, [SourceScores; Category::ALL.len()]) {
-        let title = submission.title().map(|t| (t, normalize(t)));
-        let body = (submission.body(), normalize(submission.body()));
+        let title = submission.title().zip(title);
+        let body = (submission.body(), body);
         let fields: Vec<(Field, &str, &NormalizedText)> = title
-            .as_ref()
-            .map(|(raw, norm)| (Field::Title, *raw, norm))
+            .map(|(raw, norm)| (Field::Title, raw, norm))
             .into_iter()
-            .chain([(Field::Body, body.0, &body.1)])
+            .chain([(Field::Body, body.0, body.1)])
             .collect();
 
         let mut by_category: Vec<CategoryHits> = vec![CategoryHits::default(); Category::ALL.len()];
@@ -211,8 +216,8 @@ impl Screener {
         let classifier = self.classifier.as_ref().and_then(|c| {
             let document = ScreenDocument {
                 kind: submission.kind(),
-                title: title.as_ref().map(|(_, n)| n),
-                body: &body.1,
+                title: title.map(|(_, n)| n),
+                body: body.1,
             };
             match c.predict(&document) {
                 Ok(scores) => Some((c, scores, c.thresholds())),
@@ -305,7 +310,7 @@ impl Screener {
             categories,
             policy_version: self.policy.version().to_owned(),
             model_version: classifier.map(|(c, _, _)| c.version().to_owned()),
-            content_hash: content_hash(title.as_ref().map(|(_, n)| n), &body.1),
+            content_hash: content_hash(title.map(|(_, n)| n), body.1),
         };
         (verdict, scores)
     }
