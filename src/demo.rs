@@ -5,21 +5,16 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use anshin_core::adapters::embedded::EmbeddedAlertSink;
-use anshin_core::adapters::embedded_ledger::EmbeddedLedgerStore;
-use anshin_core::adapters::embedded_reports::EmbeddedReportStore;
-use anshin_core::alert::{Alert, AlertSink, SubmissionAlert};
-use anshin_core::clock::{Clock, ManualClock};
-use anshin_core::escalation::DirectViolationQueue;
-use anshin_core::escalation::{
-    auto_strikes, EscalationError, EscalationOutcome, Escalator, ViolationConfirmed,
-    WithdrawalConfirmed,
+use anshin_core::adapters::memory::{
+    DirectViolationQueue, MemoryAlertSink, MemoryLedgerStore, MemoryReportStore,
 };
-use anshin_core::ledger::ViolationSource;
+use anshin_core::clock::{Clock, ManualClock};
+use anshin_core::escalation::{EscalationError, EscalationOutcome, Escalator, WithdrawalConfirmed};
+use anshin_core::input::Id;
 use anshin_core::reports::{ReportCommand, ReportDesk, Resolution, ResolutionDecision};
-use anshin_core::screen::Screener;
-use anshin_core::submission::{Id, Submission};
+use anshin_core::screening::{ScreenDesk, Screener, Submission};
 use anshin_core::taxonomy::{Category, Severity};
+use anshin_core::violation::{ViolationConfirmed, ViolationSource};
 
 /// The sample events, compiled in so that the demo needs no files beside the binary.
 const SAMPLES: [(&str, &str); 4] = [
@@ -44,21 +39,19 @@ const SAMPLES: [(&str, &str); 4] = [
 /// 2026-11-27 09:00 JST, so that every run of the demo tells the same story.
 const DEMO_START: u64 = 1_795_737_600;
 
-type DemoEscalator = Escalator<EmbeddedLedgerStore, Arc<EmbeddedAlertSink>>;
-type DemoDesk = ReportDesk<
-    EmbeddedReportStore,
-    Arc<EmbeddedAlertSink>,
-    DirectViolationQueue<EmbeddedLedgerStore, Arc<EmbeddedAlertSink>>,
->;
+type DemoEscalator = Escalator<MemoryLedgerStore, Arc<MemoryAlertSink>>;
+type DemoQueue = DirectViolationQueue<MemoryLedgerStore, Arc<MemoryAlertSink>>;
+type DemoReportDesk = ReportDesk<MemoryReportStore, Arc<MemoryAlertSink>, DemoQueue>;
 
 struct Demo<W> {
     out: W,
-    screener: Screener,
+    /// The same desk as the Lambda's: automatic strikes go straight to the escalator.
+    screening: ScreenDesk<Arc<MemoryAlertSink>, DemoQueue>,
     escalator: Arc<DemoEscalator>,
-    reports: DemoDesk,
+    reports: DemoReportDesk,
     /// Screening, escalation and reports all alert into this one sink, so that the demo
     /// prints alerts in the order they were raised.
-    alerts: Arc<EmbeddedAlertSink>,
+    alerts: Arc<MemoryAlertSink>,
     clock: Arc<ManualClock>,
     /// Alerts already printed.
     shown: usize,
@@ -67,23 +60,28 @@ struct Demo<W> {
 pub async fn run(screener: Screener) -> io::Result<()> {
     let clock = Arc::new(ManualClock::at(DEMO_START));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let alerts = Arc::new(EmbeddedAlertSink::collecting());
+    let alerts = Arc::new(MemoryAlertSink::collecting());
     let escalator = Arc::new(Escalator::new(
-        EmbeddedLedgerStore::new(),
+        MemoryLedgerStore::new(),
         Arc::clone(&alerts),
         screener.shared_policy(),
         Arc::clone(&dyn_clock),
     ));
     let reports = ReportDesk::new(
-        EmbeddedReportStore::new(),
+        MemoryReportStore::new(),
         Arc::clone(&alerts),
         DirectViolationQueue::new(Arc::clone(&escalator)),
         screener.clone(),
         dyn_clock,
     );
+    let screening = ScreenDesk::new(
+        screener,
+        Arc::clone(&alerts),
+        DirectViolationQueue::new(Arc::clone(&escalator)),
+    );
     let mut demo = Demo {
         out: io::stdout().lock(),
-        screener,
+        screening,
         escalator,
         reports,
         alerts,
@@ -140,20 +138,11 @@ impl<W: Write> Demo<W> {
         writeln!(self.out, "   (the same confirmation delivered again:)")?;
         self.confirm(second).await?;
 
-        writeln!(self.out, "\n== 3. Crime recruitment: hidden, struck automatically, withdrawal needs two people ==")?;
+        writeln!(
+            self.out,
+            "\n== 3. Crime recruitment, struck by screening itself in 1: withdrawal needs two people =="
+        )?;
         let client = submissions[3].author_id().clone();
-        for violation in auto_strikes(
-            &submissions[3],
-            &self.screener.screen(&submissions[3]),
-            self.screener.policy(),
-        ) {
-            writeln!(
-                self.out,
-                "screening confirms {} ({}) by itself",
-                violation.violation_id, violation.category
-            )?;
-            self.confirm(violation).await?;
-        }
         for member in ["anshin-screening", "support-suzuki"] {
             let outcome = self
                 .escalator
@@ -285,14 +274,20 @@ impl<W: Write> Demo<W> {
     }
 
     async fn screen(&mut self, submission: &Submission) -> io::Result<()> {
-        let verdict = self.screener.screen(submission);
-        serde_json::to_writer(&mut self.out, &verdict).map_err(io::Error::from)?;
+        let outcome = self
+            .screening
+            .screen(submission)
+            .await
+            .map_err(io::Error::other)?;
+        serde_json::to_writer(&mut self.out, &outcome.screening.verdict)
+            .map_err(io::Error::from)?;
         writeln!(self.out)?;
-        if let Some(alert) = SubmissionAlert::for_verdict(submission, &verdict) {
-            self.alerts
-                .publish(&Alert::Submission(alert))
-                .await
-                .map_err(io::Error::other)?;
+        for violation in &outcome.strikes {
+            writeln!(
+                self.out,
+                "screening confirms {} ({}) against {} by itself",
+                violation.violation_id, violation.category, violation.user_id
+            )?;
         }
         self.show_alerts()
     }

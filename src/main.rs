@@ -16,12 +16,11 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anshin_core::adapters::embedded::EmbeddedAlertSink;
-use anshin_core::alert::{Alert, AlertSink, SubmissionAlert};
+use anshin_core::adapters::memory::{MemoryAlertSink, MemoryViolationQueue};
 use anshin_core::config::ScreeningSetup;
-use anshin_core::eval::{evaluate_sources, EvalReport, LabelledItem, SourceReports};
-use anshin_core::screen::Screener;
-use anshin_core::submission::{Id, Submission};
+use anshin_core::input::Id;
+use anshin_core::offline::eval::{evaluate_sources, EvalReport, LabelledItem, SourceReports};
+use anshin_core::screening::{ScreenDesk, ScreenDeskError, Screener, Submission};
 use anshin_core::InvalidInput;
 use clap::{Parser, Subcommand};
 
@@ -110,7 +109,7 @@ enum CliError {
     #[error("writing output: {0}")]
     Write(#[from] io::Error),
     #[error("{0}")]
-    Alert(#[from] anshin_core::alert::AlertError),
+    Delivery(#[from] ScreenDeskError),
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -180,8 +179,12 @@ fn documents(text: &str) -> Vec<(usize, Result<Value, InvalidInput>)> {
 }
 
 async fn screen(files: &[String]) -> Result<ExitCode, CliError> {
-    let screener = load_screener()?;
-    let alerts = EmbeddedAlertSink::printing();
+    // The Lambda's desk with printing adapters: alerts and automatic strikes go to stderr.
+    let desk = ScreenDesk::new(
+        load_screener()?,
+        MemoryAlertSink::printing(),
+        MemoryViolationQueue::printing(),
+    );
     let anonymous = Id::parse("author_id", ANONYMOUS_AUTHOR).expect("constant id is valid");
     let mut stdout = io::stdout().lock();
     let mut refused = 0usize;
@@ -204,13 +207,10 @@ async fn screen(files: &[String]) -> Result<ExitCode, CliError> {
                     continue;
                 }
             };
-            let verdict = screener.screen(&submission);
-            serde_json::to_writer(&mut stdout, &verdict).map_err(io::Error::from)?;
+            let outcome = desk.screen(&submission).await?;
+            serde_json::to_writer(&mut stdout, &outcome.screening.verdict)
+                .map_err(io::Error::from)?;
             writeln!(stdout)?;
-            if let Some(alert) = SubmissionAlert::for_verdict(&submission, &verdict) {
-                stdout.flush()?;
-                alerts.publish(&Alert::Submission(alert)).await?;
-            }
         }
     }
     Ok(if refused == 0 {
@@ -221,8 +221,8 @@ async fn screen(files: &[String]) -> Result<ExitCode, CliError> {
 }
 
 fn featurize_lines(path: &str, describe: bool) -> Result<ExitCode, CliError> {
-    use anshin_core::featurize::{featurize, FeaturizerConfig, FEATURIZER_VERSION};
-    use anshin_core::normalize::normalize;
+    use anshin_core::screening::featurize::{featurize, FeaturizerConfig, FEATURIZER_VERSION};
+    use anshin_core::text::normalize;
 
     let config = FeaturizerConfig::default();
     let mut stdout = io::stdout().lock();
@@ -274,17 +274,13 @@ fn featurize_lines(path: &str, describe: bool) -> Result<ExitCode, CliError> {
 fn normalize_lines(path: &str) -> Result<ExitCode, CliError> {
     let mut stdout = io::stdout().lock();
     for line in read_input(path)?.lines() {
-        writeln!(
-            stdout,
-            "{}",
-            anshin_core::normalize::normalize(line).as_str()
-        )?;
+        writeln!(stdout, "{}", anshin_core::text::normalize(line).as_str())?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn feedback(decisions: &Path, corpus: &Path) -> Result<ExitCode, CliError> {
-    use anshin_core::feedback::{merge_rows, row_from_decision, CorpusRow};
+    use anshin_core::offline::feedback::{merge_rows, row_from_decision, CorpusRow};
 
     let support = Id::parse("author_id", ANONYMOUS_AUTHOR).expect("constant id is valid");
     let decisions_path = decisions.display().to_string();

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use anshin_core::eval::{precision_recall_curve, Column, LabelledItem};
-use anshin_core::screen::{Screener, Screening};
+use anshin_core::offline::eval::{precision_recall_curve, Column, LabelledItem};
+use anshin_core::screening::{Screener, Screening};
 use anshin_core::taxonomy::Category;
 use plotters::prelude::*;
 

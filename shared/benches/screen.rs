@@ -13,12 +13,12 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use anshin_core::featurize::{featurize, FeaturizerConfig};
-use anshin_core::model::OnnxClassifier;
-use anshin_core::normalize::normalize;
 use anshin_core::policy::Policy;
-use anshin_core::screen::{ScreenDocument, Screener};
-use anshin_core::submission::Submission;
+use anshin_core::screening::featurize::{featurize, FeaturizerConfig};
+use anshin_core::screening::model::OnnxClassifier;
+use anshin_core::screening::Submission;
+use anshin_core::screening::{ScreenDocument, Screener};
+use anshin_core::text::normalize;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 use unicode_normalization::UnicodeNormalization;

@@ -10,17 +10,11 @@
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::ladder::{AccountLevel, LevelChange};
-use crate::reports::ReportCategory;
-use crate::submission::Submission;
-use crate::taxonomy::{Category, Severity};
-use crate::verdict::{Decision, Field, Verdict};
-
-/// Longest excerpt an alert carries, in code points.
-pub const MAX_EXCERPT_CHARS: usize = 60;
-const MASK: char = '■';
+use crate::digest::stable_key;
+use crate::policy::ladder::{AccountLevel, LevelChange};
+use crate::taxonomy::{Category, ReportCategory, Severity};
+use crate::verdict::{Decision, Verdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -181,7 +175,7 @@ impl AccountLevelAlert {
     ) -> Self {
         AccountLevelAlert {
             event_type: AlertEventType::AccountLevelChanged,
-            dedupe_key: dedupe_key(&[user_id, cause, change.from.as_str(), change.to.as_str()]),
+            dedupe_key: stable_key(&[user_id, cause, change.from.as_str(), change.to.as_str()]),
             user_id: user_id.to_owned(),
             previous_level: change.from,
             level: change.to,
@@ -191,16 +185,6 @@ impl AccountLevelAlert {
             policy_version: policy_version.to_owned(),
         }
     }
-}
-
-/// 128 bits of SHA-256 over the parts, separated so that ("ab","c") ≠ ("a","bc").
-pub(crate) fn dedupe_key(parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update([0x1f]);
-    }
-    hex::encode(&hasher.finalize()[..16])
 }
 
 /// Reports against one user reached support's threshold, or look like a brigade.
@@ -247,7 +231,7 @@ impl ReportThresholdAlert {
         let crossed_ids: Vec<&str> = crossed.iter().map(|c| c.id()).collect();
         ReportThresholdAlert {
             event_type,
-            dedupe_key: dedupe_key(&[
+            dedupe_key: stable_key(&[
                 target_user_id,
                 event_type.as_str(),
                 &crossed_ids.join(","),
@@ -286,75 +270,6 @@ pub struct SubmissionAlert {
     /// A few words around the first evidence, with the evidence itself and every digit
     /// masked: enough to triage, not enough to leak a phone number or an ID.
     pub excerpt: String,
-}
-
-impl SubmissionAlert {
-    /// The alert this verdict calls for, if any (see [`Verdict::needs_alert`]).
-    pub fn for_verdict(submission: &Submission, verdict: &Verdict) -> Option<SubmissionAlert> {
-        if !verdict.needs_alert() {
-            return None;
-        }
-        let event_type = match verdict.decision {
-            Decision::Hide => AlertEventType::SubmissionHidden,
-            _ => AlertEventType::SubmissionHeldForReview,
-        };
-        Some(SubmissionAlert {
-            event_type,
-            dedupe_key: dedupe_key(&[
-                &verdict.submission_id,
-                &verdict.content_hash,
-                verdict.decision.as_str(),
-                &verdict.policy_version,
-            ]),
-            submission_id: verdict.submission_id.clone(),
-            author_id: submission.author_id().to_string(),
-            kind: submission.kind().as_str().to_owned(),
-            decision: verdict.decision,
-            categories: verdict.categories.iter().map(|c| c.category).collect(),
-            severity: verdict.severity().unwrap_or(Severity::Low),
-            policy_version: verdict.policy_version.clone(),
-            model_version: verdict.model_version.clone(),
-            content_hash: verdict.content_hash.clone(),
-            excerpt: redacted_excerpt(submission, verdict),
-        })
-    }
-}
-
-/// Takes the text around the first piece of evidence and masks every evidence span and
-/// every digit in it.
-fn redacted_excerpt(submission: &Submission, verdict: &Verdict) -> String {
-    let evidence: Vec<_> = verdict
-        .categories
-        .iter()
-        .flat_map(|c| c.evidence.iter())
-        .collect();
-    let (field, anchor) = evidence
-        .iter()
-        .map(|e| (e.field, e.start))
-        .min_by_key(|(f, start)| (*f == Field::Body, *start))
-        .unwrap_or((Field::Body, 0));
-    let text = match field {
-        Field::Title => submission.title().unwrap_or_default(),
-        Field::Body => submission.body(),
-    };
-    let start = anchor.saturating_sub(MAX_EXCERPT_CHARS / 3);
-    text.chars()
-        .enumerate()
-        .skip(start)
-        .take(MAX_EXCERPT_CHARS)
-        .map(|(i, ch)| {
-            let in_evidence = evidence
-                .iter()
-                .any(|e| e.field == field && (e.start..e.end).contains(&i));
-            if in_evidence || ch.is_numeric() {
-                MASK
-            } else if ch.is_whitespace() {
-                ' '
-            } else {
-                ch
-            }
-        })
-        .collect()
 }
 
 /// Why an alert did not go out. The message is safe to log (no posting text).

@@ -4,7 +4,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::ladder::Timestamp;
+/// Seconds since the Unix epoch.
+pub type Timestamp = u64;
+
+pub const SECONDS_PER_DAY: u64 = 86_400;
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::model::{ModelError, ModelSource};
 use crate::policy::{Policy, PolicyError};
-use crate::screen::Screener;
+use crate::screening::model::{ModelError, ModelSource};
+use crate::screening::Screener;
 
 /// Environment variable naming a policy file that replaces the embedded one.
 pub const POLICY_PATH_VAR: &str = "ANSHIN_POLICY_PATH";

@@ -1,13 +1,16 @@
 //! How a command reaches a function: invoked directly with one command, or through an SNS
 //! subscription with one command per record (`Records[i].Sns.Message`, a JSON string).
 //!
-//! Only the shape of the envelope is read here; what a command may be, and which kinds may
-//! come through which door, is the caller's to decide with the two parsers it passes. A
+//! The envelope is AWS's own shape ([`aws_lambda_events::event::sns::SnsEvent`]), read with
+//! `serde_path_to_error` so that a broken envelope is refused naming the field
+//! (`Records[0].Sns.Timestamp`) and never quoting it. What a command may be, and which kinds
+//! may come through which door, is the caller's to decide with the two parsers it passes. A
 //! refusal inside a record names the record: `Records[2].Sns.Message.category`.
 
+use aws_lambda_events::event::sns::SnsEvent;
 use serde_json::Value;
 
-use crate::InvalidInput;
+use crate::input::InvalidInput;
 
 /// The commands of one invocation, and how they came.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,31 +29,37 @@ impl<T> Delivery<T> {
     }
 }
 
-/// Reads `payload` as an SNS → Lambda event when it is one (a `Records` array with an `Sns`
-/// record), each record's message with `record`; otherwise as one command with `direct`.
+/// Whether `payload` is an SNS → Lambda event: a `Records` array with an `Sns` record.
+fn is_sns_event(payload: &Value) -> bool {
+    payload
+        .get("Records")
+        .and_then(Value::as_array)
+        .is_some_and(|records| records.iter().any(|r| r.get("Sns").is_some()))
+}
+
+/// Reads `payload` as an SNS → Lambda event when it is one, each record's message with
+/// `record`; otherwise as one command with `direct`.
 pub fn read<T>(
     payload: Value,
     direct: impl Fn(Value) -> Result<T, InvalidInput>,
     record: impl Fn(Value) -> Result<T, InvalidInput>,
 ) -> Result<Delivery<T>, InvalidInput> {
-    let records = match payload.get("Records").and_then(Value::as_array) {
-        Some(records) if records.iter().any(|r| r.get("Sns").is_some()) => records,
-        _ => return direct(payload).map(Delivery::Direct),
-    };
-    records
-        .iter()
+    if !is_sns_event(&payload) {
+        return direct(payload).map(Delivery::Direct);
+    }
+    let event: SnsEvent = serde_path_to_error::deserialize(payload).map_err(|e| {
+        // serde's message may quote the value; the path alone says what is wrong where.
+        InvalidInput::new(&e.path().to_string(), "is missing or has the wrong type")
+    })?;
+    event
+        .records
+        .into_iter()
         .enumerate()
         .map(|(i, r)| {
             let field = format!("Records[{i}].Sns.Message");
-            let text = r
-                .get("Sns")
-                .and_then(|sns| sns.get("Message"))
-                .and_then(Value::as_str)
-                .ok_or_else(|| InvalidInput::new(&field, "is missing or not a string"))?;
-            let message: Value =
-                serde_json::from_str(text).map_err(|_| InvalidInput::new(&field, "is not JSON"))?;
-            record(message)
-                .map_err(|e| InvalidInput::new(&format!("{field}.{}", e.field), e.reason))
+            let message: Value = serde_json::from_str(&r.sns.message)
+                .map_err(|_| InvalidInput::new(&field, "is not JSON"))?;
+            record(message).map_err(|e| e.within(&field))
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Delivery::Sns)
@@ -70,7 +79,21 @@ mod tests {
     fn sns(messages: &[&str]) -> Value {
         let records: Vec<Value> = messages
             .iter()
-            .map(|m| json!({"EventSource": "aws:sns", "Sns": {"Type": "Notification", "Message": m}}))
+            .map(|m| {
+                json!({
+                    "EventSource": "aws:sns", "EventVersion": "1.0",
+                    "EventSubscriptionArn": "arn:aws:sns:us-east-1:1:t:s",
+                    "Sns": {
+                        "Type": "Notification", "MessageId": "m-1",
+                        "TopicArn": "arn:aws:sns:us-east-1:1:t", "Subject": null,
+                        "Message": m, "Timestamp": "2026-11-27T12:00:00.000Z",
+                        "SignatureVersion": "1", "Signature": "EXAMPLE",
+                        "SigningCertUrl": "https://sns.example/cert.pem",
+                        "UnsubscribeUrl": "https://sns.example/unsubscribe",
+                        "MessageAttributes": {}
+                    }
+                })
+            })
             .collect();
         json!({ "Records": records })
     }
@@ -108,14 +131,20 @@ mod tests {
             (e.field.as_str(), e.reason.as_str()),
             ("Records[0].Sns.Message", "is not JSON")
         );
-        let e = read(
-            json!({"Records": [{"Sns": {"Message": 5}}]}),
-            number,
-            number,
-        )
-        .unwrap_err();
+        let mut event = sns(&["x"]);
+        event["Records"][0]["Sns"]["Message"] = json!(5);
+        let e = read(event, number, number).unwrap_err();
         assert_eq!(e.field, "Records[0].Sns.Message");
         assert!(!e.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn a_broken_envelope_is_refused_naming_the_field() {
+        let mut event = sns(&[r#"{"n": 1}"#]);
+        event["Records"][0]["Sns"]["Timestamp"] = json!("not a time, 090-1234-5678");
+        let e = read(event, number, number).unwrap_err();
+        assert_eq!(e.field, "Records[0].Sns.Timestamp");
+        assert!(!e.to_string().contains("090"));
     }
 
     #[test]

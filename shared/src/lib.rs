@@ -1,57 +1,61 @@
 //! anshin core: everything the Lambda functions and the CLI share.
 //!
-//! Follow a submission through the modules in this order:
+//! The modules form layers, and a module imports only from its own layer or the ones
+//! below it — never upward, and never in a circle.
 //!
-//! - [`taxonomy`]: the 13 violation categories (stable ids) and severities.
-//! - [`submission`]: the parsed, bounded [`submission::Submission`]; bad payloads become
-//!   [`error::InvalidInput`] naming the field.
-//! - [`normalize`]: undoes the evasions posters use (full width, spaced letters, kana
-//!   digits, `(at)`, homoglyphs…) and keeps a map back to the original text.
-//! - [`policy`]: the versioned guideline policy file (embedded, or `ANSHIN_POLICY_PATH`).
-//! - [`rules`]: runs the policy's patterns over normalised text.
-//! - [`featurize`]: the classifier's features (hashed character n-grams), one definition
-//!   for training and serving.
-//! - [`model`]: the ONNX classifier (tract), loaded once; its scores join the rules'.
-//! - [`screen`]: `Submission → Verdict`; the [`screen::Classifier`] port is where the
-//!   model plugs in.
-//! - [`verdict`]: the decision, categories, evidence and fix-it messages.
-//! - [`ladder`]: the account ladder (warning → suspension → forced withdrawal), derived
-//!   from unexpired strikes.
-//! - [`escalation`]: confirmed violations → strikes → level changes → alerts, exactly once.
-//! - [`ledger`]: the storage port for strikes, standings and the audit trail.
-//! - [`clock`]: the time port, so that expiry is testable.
-//! - [`reports`]: user reports — intake, de-duplication, rate limit, reporter weight,
-//!   brigading, threshold alerts, resolution into strikes.
-//! - [`alert`]: the port that tells support at once, and what an alert may carry.
-//! - [`adapters`]: embedded adapters (CLI, tests) and, with the `aws` feature, SNS.
-//! - [`config`]: environment read once at cold start.
-//! - [`delivery`]: one command invoked directly, or one per record of an SNS event.
-//! - [`metrics`]: CloudWatch Embedded Metric Format lines (decisions, reports, level changes,
-//!   latency).
-//! - [`eval`]: precision / recall on labelled data, per source (rules, model, combined).
-//! - [`feedback`]: support's decisions turned into training rows.
+//! **Kernel** — words and tools every other layer uses:
+//! - [`taxonomy`]: the 13 violation categories, severities, submission kinds, what a user
+//!   may report.
+//! - [`input`]: [`InvalidInput`] (a refusal naming the field, never echoing it), [`input::Id`],
+//!   bounded text, one parser for closed vocabularies.
+//! - [`clock`] (the time port), [`digest`] (stable keys, content hashes), [`store`] (the
+//!   store error and the one optimistic-retry loop), [`delivery`] (direct or SNS-wrapped
+//!   commands), [`metrics`] (CloudWatch EMF lines).
+//! - [`text`]: the normaliser that undoes evasions, with a map back to the original.
+//!
+//! **Policy** — [`policy`]: the versioned guideline file: categories, the rules engine,
+//! the report rules, the account ladder.
+//!
+//! **Messages between functions** — [`verdict`] (what screening answers),
+//! [`violation`] (a confirmed violation, and the queue port that carries it), [`alert`]
+//! (what support and the platform hear, and the sink port).
+//!
+//! **Bounded contexts** — follow a submission through them in this order:
+//! - [`screening`]: submission → rules + classifier → verdict; the screening desk alerts
+//!   support and confirms automatic strikes.
+//! - [`escalation`]: confirmed violations → strikes → the account ladder, exactly once.
+//! - [`reports`]: users' reports — intake, weighing, brigading, thresholds, resolution.
+//!
+//! **Edges** — [`adapters`] (memory and AWS implementations of the ports), [`config`]
+//! (the environment, read once at cold start), [`offline`] (evaluation and training
+//! feedback, for the CLI only).
 
-pub mod adapters;
-pub mod alert;
+// Kernel
 pub mod clock;
-pub mod config;
 pub mod delivery;
-pub mod error;
-pub mod escalation;
-pub mod eval;
-pub mod featurize;
-pub mod feedback;
-pub mod ladder;
-pub mod ledger;
+pub mod digest;
+pub mod input;
 pub mod metrics;
-pub mod model;
-pub mod normalize;
-pub mod policy;
-pub mod reports;
-pub mod rules;
-pub mod screen;
-pub mod submission;
+pub mod store;
 pub mod taxonomy;
-pub mod verdict;
+pub mod text;
 
-pub use error::InvalidInput;
+// Policy
+pub mod policy;
+
+// Messages between functions
+pub mod alert;
+pub mod verdict;
+pub mod violation;
+
+// Bounded contexts
+pub mod escalation;
+pub mod reports;
+pub mod screening;
+
+// Edges
+pub mod adapters;
+pub mod config;
+pub mod offline;
+
+pub use input::InvalidInput;

@@ -1,12 +1,17 @@
-//! The 13 violation categories of `spec/taxonomy.md`, by their stable ids.
+//! The words everything else is written in: the 13 violation categories (by their stable
+//! ids), severities, the kinds of submission, and what a user may report.
 //!
-//! This enum is the only place the ids are spelled out; the policy file, the
-//! verdict JSON and (later) the model's output columns all refer to it.
+//! The taxonomy itself is the product owner's (`../shared/spec/taxonomy.md`, beside the
+//! repository); these enums are the only place in the code where its ids are spelled out.
+//! The policy file, the verdict JSON, the model's output columns and every command refer
+//! to them.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use crate::input::Vocabulary;
 
 /// A violation category. Serialises as its stable snake_case id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -69,6 +74,13 @@ impl Category {
     }
 }
 
+impl Vocabulary for Category {
+    const ALL: &'static [Self] = &Category::ALL;
+    fn as_str(self) -> &'static str {
+        self.id()
+    }
+}
+
 impl fmt::Display for Category {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
@@ -84,10 +96,7 @@ impl FromStr for Category {
     type Err = UnknownCategory;
 
     fn from_str(id: &str) -> Result<Self, Self::Err> {
-        Category::ALL
-            .into_iter()
-            .find(|c| c.id() == id)
-            .ok_or_else(|| UnknownCategory(id.to_owned()))
+        Category::from_wire(id).ok_or_else(|| UnknownCategory(id.to_owned()))
     }
 }
 
@@ -112,6 +121,101 @@ impl Severity {
     }
 }
 
+impl Vocabulary for Severity {
+    const ALL: &'static [Self] = &[
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+    fn as_str(self) -> &'static str {
+        Severity::as_str(self)
+    }
+}
+
+/// What kind of posting this is; rules can be limited to some kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionKind {
+    JobPosting,
+    Proposal,
+    Message,
+    Profile,
+}
+
+impl SubmissionKind {
+    pub const ALL: [SubmissionKind; 4] = [
+        SubmissionKind::JobPosting,
+        SubmissionKind::Proposal,
+        SubmissionKind::Message,
+        SubmissionKind::Profile,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SubmissionKind::JobPosting => "job_posting",
+            SubmissionKind::Proposal => "proposal",
+            SubmissionKind::Message => "message",
+            SubmissionKind::Profile => "profile",
+        }
+    }
+}
+
+impl Vocabulary for SubmissionKind {
+    const ALL: &'static [Self] = &SubmissionKind::ALL;
+    fn as_str(self) -> &'static str {
+        SubmissionKind::as_str(self)
+    }
+}
+
+/// What a reporting user says is wrong: a taxonomy category, or `other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReportCategory {
+    Category(Category),
+    Other,
+}
+
+impl ReportCategory {
+    /// Every taxonomy category, then `other`.
+    const ALL: [ReportCategory; 14] = {
+        let mut all = [ReportCategory::Other; 14];
+        let mut i = 0;
+        while i < Category::ALL.len() {
+            all[i] = ReportCategory::Category(Category::ALL[i]);
+            i += 1;
+        }
+        all
+    };
+
+    pub fn id(self) -> &'static str {
+        match self {
+            ReportCategory::Category(c) => c.id(),
+            ReportCategory::Other => "other",
+        }
+    }
+}
+
+impl Vocabulary for ReportCategory {
+    const ALL: &'static [Self] = &ReportCategory::ALL;
+    fn as_str(self) -> &'static str {
+        self.id()
+    }
+}
+
+impl Serialize for ReportCategory {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+impl<'de> Deserialize<'de> for ReportCategory {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        ReportCategory::from_wire(&raw)
+            .ok_or_else(|| serde::de::Error::custom("not a taxonomy category id or \"other\""))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +228,17 @@ mod tests {
             let json = serde_json::to_string(&c).unwrap();
             assert_eq!(json, format!("\"{}\"", c.id()));
         }
+    }
+
+    #[test]
+    fn report_categories_read_and_write_as_taxonomy_ids_or_other() {
+        let c: ReportCategory = serde_json::from_value(serde_json::json!("other")).unwrap();
+        assert_eq!(c, ReportCategory::Other);
+        let c: ReportCategory = serde_json::from_value(serde_json::json!("scam")).unwrap();
+        assert_eq!(c, ReportCategory::Category(Category::Scam));
+        assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!("scam"));
+        assert!(serde_json::from_value::<ReportCategory>(serde_json::json!("rude")).is_err());
+        assert_eq!(<ReportCategory as Vocabulary>::ALL.len(), 14);
     }
 
     #[test]

@@ -4,14 +4,15 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use anshin_core::adapters::dynamodb::DynamoLedgerStore;
-use anshin_core::adapters::embedded::EmbeddedAlertSink;
+use anshin_core::adapters::aws::DynamoLedgerStore;
+use anshin_core::adapters::memory::MemoryAlertSink;
 use anshin_core::clock::SystemClock;
-use anshin_core::escalation::{Escalator, ViolationConfirmed};
-use anshin_core::ledger::ViolationSource;
+use anshin_core::escalation::Escalator;
+use anshin_core::input::Id;
 use anshin_core::policy::Policy;
-use anshin_core::submission::Id;
 use anshin_core::taxonomy::{Category, Severity};
+use anshin_core::violation::ViolationConfirmed;
+use anshin_core::violation::ViolationSource;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
@@ -59,7 +60,7 @@ fn calls(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
 async fn a_confirmed_violation_costs_one_read_and_one_write_transaction() {
     let plain = dynamodb_client().await;
     let table = unique_name("anshin-round-trips");
-    DynamoLedgerStore::create_table(&plain, &table)
+    anshin_core::adapters::aws::create_table(&plain, &table)
         .await
         .unwrap();
     let counter = CallCounter::default();
@@ -72,7 +73,7 @@ async fn a_confirmed_violation_costs_one_read_and_one_write_transaction() {
     );
     let escalator = Escalator::new(
         DynamoLedgerStore::new(counted, table),
-        EmbeddedAlertSink::collecting(),
+        MemoryAlertSink::collecting(),
         Arc::new(Policy::embedded().unwrap()),
         Arc::new(SystemClock),
     );
@@ -104,7 +105,7 @@ async fn a_confirmed_violation_costs_one_read_and_one_write_transaction() {
 async fn the_table_expires_items_by_their_ttl_attribute() {
     let client = dynamodb_client().await;
     let table = unique_name("anshin-ttl");
-    DynamoLedgerStore::create_table(&client, &table)
+    anshin_core::adapters::aws::create_table(&client, &table)
         .await
         .unwrap();
     let ttl = client
@@ -116,7 +117,7 @@ async fn the_table_expires_items_by_their_ttl_attribute() {
     let description = ttl.time_to_live_description.expect("a TTL description");
     assert_eq!(
         description.attribute_name.as_deref(),
-        Some(anshin_core::adapters::dynamodb::TTL_ATTRIBUTE)
+        Some(anshin_core::adapters::aws::dynamodb::table::TTL_ATTRIBUTE)
     );
     assert_eq!(
         description.time_to_live_status,

@@ -6,18 +6,19 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use anshin_core::adapters::embedded::EmbeddedAlertSink;
+use anshin_core::adapters::memory::MemoryAlertSink;
 use anshin_core::alert::{Alert, AlertError, AlertSink};
+use anshin_core::clock::SECONDS_PER_DAY;
 use anshin_core::clock::{Clock, ManualClock};
+use anshin_core::escalation::ledger::{AuditAction, LedgerStore};
 use anshin_core::escalation::{
-    EscalationCommand, EscalationError, Escalator, ViolationConfirmed, ViolationRevoked,
-    WithdrawalConfirmed,
+    EscalationCommand, EscalationError, Escalator, ViolationRevoked, WithdrawalConfirmed,
 };
-use anshin_core::ladder::{AccountLevel, SECONDS_PER_DAY};
-use anshin_core::ledger::{AuditAction, LedgerStore, ViolationSource};
+use anshin_core::input::Id;
+use anshin_core::policy::ladder::AccountLevel;
 use anshin_core::policy::Policy;
-use anshin_core::submission::Id;
 use anshin_core::taxonomy::{Category, Severity};
+use anshin_core::violation::{ViolationConfirmed, ViolationSource};
 
 const START: u64 = 1_800_000_000;
 
@@ -73,7 +74,7 @@ pub async fn three_violations_climb_the_ladder_and_withdrawal_needs_a_second_mem
     store: S,
 ) {
     let clock = Arc::new(ManualClock::at(START));
-    let e = escalator(store, EmbeddedAlertSink::collecting(), clock);
+    let e = escalator(store, MemoryAlertSink::collecting(), clock);
     let mut levels = Vec::new();
     for v in [
         violation("v-1", "u-ladder", Severity::Medium, "alice"),
@@ -145,7 +146,7 @@ pub async fn fifty_violations_delivered_four_times_concurrently_count_exactly_on
     store: S,
 ) {
     let clock = Arc::new(ManualClock::at(START));
-    let e = Arc::new(escalator(store, EmbeddedAlertSink::collecting(), clock));
+    let e = Arc::new(escalator(store, MemoryAlertSink::collecting(), clock));
     let mut tasks = Vec::new();
     for delivery in 0..4 {
         for n in 0..50 {
@@ -190,7 +191,7 @@ pub async fn revoking_drops_the_level_and_a_second_revoke_changes_nothing<S: Led
     store: S,
 ) {
     let clock = Arc::new(ManualClock::at(START));
-    let e = escalator(store, EmbeddedAlertSink::collecting(), clock);
+    let e = escalator(store, MemoryAlertSink::collecting(), clock);
     e.confirm(&violation("r-1", "u-appeal", Severity::Medium, "alice"))
         .await
         .unwrap();
@@ -242,7 +243,7 @@ pub async fn revoking_drops_the_level_and_a_second_revoke_changes_nothing<S: Led
 
 pub async fn expired_strikes_stop_counting<S: LedgerStore>(store: S) {
     let clock = Arc::new(ManualClock::at(START));
-    let e = escalator(store, EmbeddedAlertSink::collecting(), Arc::clone(&clock));
+    let e = escalator(store, MemoryAlertSink::collecting(), Arc::clone(&clock));
     e.confirm(&violation("x-1", "u-old", Severity::Medium, "alice"))
         .await
         .unwrap();
@@ -274,7 +275,7 @@ pub async fn expired_strikes_stop_counting<S: LedgerStore>(store: S) {
 struct FlakyAlertSink {
     failures: AtomicUsize,
     tried: Mutex<Vec<String>>,
-    delivered: EmbeddedAlertSink,
+    delivered: MemoryAlertSink,
 }
 
 impl AlertSink for FlakyAlertSink {
@@ -331,7 +332,7 @@ pub async fn a_failed_alert_fails_the_command_and_its_retry_publishes_without_co
 
 pub async fn a_violation_id_reused_for_another_user_is_refused<S: LedgerStore>(store: S) {
     let clock = Arc::new(ManualClock::at(START));
-    let e = escalator(store, EmbeddedAlertSink::collecting(), clock);
+    let e = escalator(store, MemoryAlertSink::collecting(), clock);
     e.confirm(&violation("dup-1", "u-a", Severity::Low, "alice"))
         .await
         .unwrap();
@@ -350,7 +351,7 @@ pub async fn a_violation_id_reused_for_another_user_is_refused<S: LedgerStore>(s
 
 pub async fn commands_parsed_from_json_run_end_to_end<S: LedgerStore>(store: S) {
     let clock = Arc::new(ManualClock::at(START));
-    let e = escalator(store, EmbeddedAlertSink::collecting(), clock);
+    let e = escalator(store, MemoryAlertSink::collecting(), clock);
     let command = EscalationCommand::from_json(serde_json::json!({
         "type": "violation_confirmed", "violation_id": "j-1", "user_id": "u-json",
         "category": "illegal_work", "severity": "critical", "source": "screening",
@@ -403,8 +404,8 @@ macro_rules! escalation_suite {
     };
 }
 
-async fn embedded_store() -> anshin_core::adapters::embedded_ledger::EmbeddedLedgerStore {
-    anshin_core::adapters::embedded_ledger::EmbeddedLedgerStore::new()
+async fn embedded_store() -> anshin_core::adapters::memory::MemoryLedgerStore {
+    anshin_core::adapters::memory::MemoryLedgerStore::new()
 }
 
 escalation_suite!(embedded, super::embedded_store);

@@ -1,7 +1,9 @@
 //! Integration tests, built into one binary. Run them with `tests/run.sh`, which starts
 //! the moto emulator the AWS adapter tests need.
 
+mod architecture;
 mod cli_feedback;
+mod cli_processes;
 mod dynamodb_round_trips;
 mod escalation_suite;
 mod model_parity;

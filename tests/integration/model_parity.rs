@@ -5,11 +5,12 @@
 use std::path::Path;
 use std::process::Command;
 
-use anshin_core::featurize::FeaturizerConfig;
-use anshin_core::model::OnnxClassifier;
-use anshin_core::normalize::normalize;
-use anshin_core::screen::ScreenDocument;
-use anshin_core::submission::{Id, Submission};
+use anshin_core::input::Id;
+use anshin_core::screening::featurize::FeaturizerConfig;
+use anshin_core::screening::model::OnnxClassifier;
+use anshin_core::screening::ScreenDocument;
+use anshin_core::screening::Submission;
+use anshin_core::text::normalize;
 use serde_json::{json, Value};
 
 /// Set by `tests/run.sh` to the virtual environment's Python, which has onnxruntime.

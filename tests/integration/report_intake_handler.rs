@@ -2,15 +2,16 @@
 
 use std::sync::Arc;
 
-use anshin_core::adapters::embedded::EmbeddedAlertSink;
-use anshin_core::adapters::embedded_ledger::EmbeddedLedgerStore;
-use anshin_core::adapters::embedded_reports::EmbeddedReportStore;
+use anshin_core::adapters::memory::DirectViolationQueue;
+use anshin_core::adapters::memory::MemoryAlertSink;
+use anshin_core::adapters::memory::MemoryLedgerStore;
+use anshin_core::adapters::memory::MemoryReportStore;
 use anshin_core::clock::SystemClock;
-use anshin_core::escalation::{DirectViolationQueue, Escalator};
+use anshin_core::escalation::Escalator;
+use anshin_core::input::Id;
 use anshin_core::policy::Policy;
 use anshin_core::reports::{ReportDesk, ReportStore};
-use anshin_core::screen::Screener;
-use anshin_core::submission::Id;
+use anshin_core::screening::Screener;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use report_intake::handle;
 use serde_json::Value;
@@ -49,32 +50,38 @@ const SEQUENCE: [(&str, Result<(), &str>); 5] = [
 ];
 
 type LocalDesk = ReportDesk<
-    EmbeddedReportStore,
-    EmbeddedAlertSink,
-    DirectViolationQueue<EmbeddedLedgerStore, EmbeddedAlertSink>,
+    MemoryReportStore,
+    MemoryAlertSink,
+    DirectViolationQueue<MemoryLedgerStore, MemoryAlertSink>,
 >;
 
 fn desk() -> LocalDesk {
     let policy = Arc::new(Policy::embedded().unwrap());
     let escalator = Escalator::new(
-        EmbeddedLedgerStore::new(),
-        EmbeddedAlertSink::collecting(),
+        MemoryLedgerStore::new(),
+        MemoryAlertSink::collecting(),
         Arc::clone(&policy),
         Arc::new(SystemClock),
     );
     ReportDesk::new(
-        EmbeddedReportStore::new(),
-        EmbeddedAlertSink::collecting(),
+        MemoryReportStore::new(),
+        MemoryAlertSink::collecting(),
         DirectViolationQueue::new(Arc::new(escalator)),
         Screener::new(policy),
         Arc::new(SystemClock),
     )
 }
 
-async fn invoke(payload: &str, desk: &LocalDesk) -> Result<Value, Diagnostic> {
-    handle(LambdaEvent::new(fixture(payload), Context::default()), desk)
+/// The handler's answer as the caller receives it: JSON.
+async fn invoke_json(payload: Value, desk: &LocalDesk) -> Result<Value, Diagnostic> {
+    handle(LambdaEvent::new(payload, Context::default()), desk)
         .await
+        .map(|reply| serde_json::to_value(reply).expect("a reply serialises"))
         .map_err(Diagnostic::from)
+}
+
+async fn invoke(payload: &str, desk: &LocalDesk) -> Result<Value, Diagnostic> {
+    invoke_json(fixture(payload), desk).await
 }
 
 #[tokio::test]
@@ -144,9 +151,7 @@ async fn a_resolution_from_support_through_sns_strikes_once_however_often_it_is_
     let wrapped = event("report-intake/sns-resolution-confirmed.json");
     let mut answers = Vec::new();
     for _ in 0..2 {
-        let answer = handle(LambdaEvent::new(wrapped.clone(), Context::default()), &desk)
-            .await
-            .unwrap();
+        let answer = invoke_json(wrapped.clone(), &desk).await.unwrap();
         let Value::Array(records) = answer else {
             panic!("an SNS event answers with one answer per record, got {answer}");
         };

@@ -1,19 +1,20 @@
 //! The screen-submission handler called directly, as Lambda would call it, on every
 //! fixture in `events/screen-submission/`, with the embedded alert sink.
 
-use anshin_core::adapters::embedded::EmbeddedAlertSink;
-use anshin_core::adapters::embedded_ledger::EmbeddedLedgerStore;
+use anshin_core::adapters::memory::DirectViolationQueue;
+use anshin_core::adapters::memory::MemoryAlertSink;
+use anshin_core::adapters::memory::MemoryLedgerStore;
 use anshin_core::alert::{Alert, AlertError, AlertEventType, AlertSink};
 use anshin_core::clock::SystemClock;
-use anshin_core::escalation::{DirectViolationQueue, Escalator, StandingReport};
-use anshin_core::ladder::AccountLevel;
+use anshin_core::escalation::{AccountStanding, Escalator};
+use anshin_core::input::Id;
+use anshin_core::policy::ladder::AccountLevel;
 use anshin_core::policy::Policy;
-use anshin_core::screen::Screener;
-use anshin_core::submission::Id;
+use anshin_core::screening::{ScreenDesk, Screener};
 use anshin_core::taxonomy::Category;
 use anshin_core::verdict::{Decision, Field, Verdict};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use screen_submission::{handle, Deps, ScreenSubmissionError};
+use screen_submission::{handle, ScreenSubmissionError};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -45,34 +46,34 @@ const WELL_FORMED: [(&str, Decision); 4] = [
     ("crime-recruitment.json", Decision::Hide),
 ];
 
-type LocalQueue = DirectViolationQueue<EmbeddedLedgerStore, EmbeddedAlertSink>;
+type LocalQueue = DirectViolationQueue<MemoryLedgerStore, MemoryAlertSink>;
 
 /// The handler's dependencies with embedded adapters; automatic strikes go straight
 /// into an embedded ledger that the test can read.
-fn deps<A>(alerts: A) -> Deps<A, LocalQueue> {
+fn deps<A>(alerts: A) -> ScreenDesk<A, LocalQueue> {
     let policy = Arc::new(Policy::embedded().expect("embedded policy"));
     let escalator = Escalator::new(
-        EmbeddedLedgerStore::new(),
-        EmbeddedAlertSink::collecting(),
+        MemoryLedgerStore::new(),
+        MemoryAlertSink::collecting(),
         Arc::clone(&policy),
         Arc::new(SystemClock),
     );
-    Deps {
-        screener: Screener::new(policy),
+    ScreenDesk::new(
+        Screener::new(policy),
         alerts,
-        violations: DirectViolationQueue::new(Arc::new(escalator)),
-    }
+        DirectViolationQueue::new(Arc::new(escalator)),
+    )
 }
 
 /// Where an author stands in the embedded ledger behind the handler.
-async fn standing_of<A>(deps: &Deps<A, LocalQueue>, user: &str) -> StandingReport {
+async fn standing_of<A>(deps: &ScreenDesk<A, LocalQueue>, user: &str) -> AccountStanding {
     let user = Id::parse("id", user).unwrap();
-    deps.violations.escalator().standing(&user).await.unwrap()
+    deps.violations().escalator().standing(&user).await.unwrap()
 }
 
 async fn invoke<A: AlertSink>(
     payload: Value,
-    deps: &Deps<A, LocalQueue>,
+    deps: &ScreenDesk<A, LocalQueue>,
 ) -> Result<Verdict, ScreenSubmissionError> {
     handle(LambdaEvent::new(payload, Context::default()), deps).await
 }
@@ -94,19 +95,19 @@ fn assert_evidence_points_into_the_original(payload: &Value, verdict: &Verdict) 
 
 #[tokio::test]
 async fn clean_postings_are_allowed_and_support_hears_nothing() {
-    let deps = deps(EmbeddedAlertSink::collecting());
+    let deps = deps(MemoryAlertSink::collecting());
     for fixture_json in [CLEAN_JOB_POSTING, CLEAN_ENGLISH_MESSAGE] {
         let verdict = invoke(fixture(fixture_json), &deps).await.unwrap();
         assert_eq!(verdict.decision, Decision::Allow, "{verdict:?}");
         assert!(verdict.categories.is_empty());
         assert!(verdict.content_hash.starts_with("sha256:"));
     }
-    assert!(deps.alerts.alerts().is_empty());
+    assert!(deps.alerts().alerts().is_empty());
 }
 
 #[tokio::test]
 async fn off_platform_contact_hidden_behind_evasions_is_found_and_quoted_as_written() {
-    let deps = deps(EmbeddedAlertSink::collecting());
+    let deps = deps(MemoryAlertSink::collecting());
     let payload = fixture(OFF_PLATFORM_EVASION);
     let verdict = invoke(payload.clone(), &deps).await.unwrap();
 
@@ -134,7 +135,7 @@ async fn off_platform_contact_hidden_behind_evasions_is_found_and_quoted_as_writ
         );
     }
     assert_eq!(
-        deps.alerts.alerts().len(),
+        deps.alerts().alerts().len(),
         1,
         "a hide always alerts support"
     );
@@ -142,7 +143,7 @@ async fn off_platform_contact_hidden_behind_evasions_is_found_and_quoted_as_writ
 
 #[tokio::test]
 async fn crime_recruitment_is_hidden_and_support_gets_an_alert_without_the_posting_text() {
-    let deps = deps(EmbeddedAlertSink::collecting());
+    let deps = deps(MemoryAlertSink::collecting());
     let payload = fixture(CRIME_RECRUITMENT);
     let verdict = invoke(payload.clone(), &deps).await.unwrap();
 
@@ -156,7 +157,7 @@ async fn crime_recruitment_is_hidden_and_support_gets_an_alert_without_the_posti
     );
     assert_evidence_points_into_the_original(&payload, &verdict);
 
-    let alerts = deps.alerts.alerts();
+    let alerts = deps.alerts().alerts();
     assert_eq!(alerts.len(), 1);
     let Alert::Submission(alert) = &alerts[0] else {
         panic!("expected a submission alert, got {:?}", alerts[0]);
@@ -165,7 +166,7 @@ async fn crime_recruitment_is_hidden_and_support_gets_an_alert_without_the_posti
     assert_eq!(alert.submission_id, "job-20261127-0666");
     assert_eq!(alert.author_id, "client-0999");
     assert!(alert.categories.contains(&Category::IllegalWork));
-    assert!(alert.excerpt.chars().count() <= anshin_core::alert::MAX_EXCERPT_CHARS);
+    assert!(alert.excerpt.chars().count() <= anshin_core::screening::evidence::MAX_EXCERPT_CHARS);
     assert!(
         !alert.excerpt.chars().any(|c| c.is_ascii_digit()),
         "digits are masked: {}",
@@ -188,7 +189,7 @@ async fn crime_recruitment_is_hidden_and_support_gets_an_alert_without_the_posti
 
 #[tokio::test]
 async fn a_hide_outside_auto_strike_categories_leaves_the_ledger_alone() {
-    let deps = deps(EmbeddedAlertSink::collecting());
+    let deps = deps(MemoryAlertSink::collecting());
     let verdict = invoke(fixture(OFF_PLATFORM_EVASION), &deps).await.unwrap();
     assert_eq!(verdict.decision, Decision::Hide);
     let standing = standing_of(&deps, "worker-5120").await;
@@ -200,11 +201,11 @@ async fn a_hide_outside_auto_strike_categories_leaves_the_ledger_alone() {
 
 #[tokio::test]
 async fn a_retried_invocation_gives_the_same_verdict_and_the_same_alert_dedupe_key() {
-    let deps = deps(EmbeddedAlertSink::collecting());
+    let deps = deps(MemoryAlertSink::collecting());
     let first = invoke(fixture(CRIME_RECRUITMENT), &deps).await.unwrap();
     let second = invoke(fixture(CRIME_RECRUITMENT), &deps).await.unwrap();
     assert_eq!(first, second);
-    let alerts = deps.alerts.alerts();
+    let alerts = deps.alerts().alerts();
     assert_eq!(alerts.len(), 2);
     assert_eq!(alerts[0].dedupe_key(), alerts[1].dedupe_key());
     let standing = standing_of(&deps, "client-0999").await;
@@ -219,7 +220,7 @@ async fn a_retried_invocation_gives_the_same_verdict_and_the_same_alert_dedupe_k
 async fn every_well_formed_event_gets_its_decision() {
     let names: Vec<&str> = WELL_FORMED.iter().map(|(name, _)| *name).collect();
     assert_names_every_event_in("screen-submission", &names);
-    let deps = deps(EmbeddedAlertSink::collecting());
+    let deps = deps(MemoryAlertSink::collecting());
     for (name, decision) in WELL_FORMED {
         let verdict = invoke(event(&format!("screen-submission/{name}")), &deps)
             .await
@@ -232,7 +233,7 @@ async fn every_well_formed_event_gets_its_decision() {
 async fn every_malformed_event_is_refused_as_invalid_input_naming_the_field() {
     let names: Vec<&str> = MALFORMED.iter().map(|(name, _)| *name).collect();
     assert_names_every_event_in("screen-submission/invalid", &names);
-    let deps = deps(EmbeddedAlertSink::collecting());
+    let deps = deps(MemoryAlertSink::collecting());
     for (name, field) in MALFORMED {
         let payload = event(&format!("screen-submission/invalid/{name}"));
         let error = invoke(payload, &deps).await.unwrap_err();
@@ -243,7 +244,7 @@ async fn every_malformed_event_is_refused_as_invalid_input_naming_the_field() {
         .unwrap_err();
     assert_eq!(Diagnostic::from(not_an_object).error_type, "InvalidInput");
     assert!(
-        deps.alerts.alerts().is_empty(),
+        deps.alerts().alerts().is_empty(),
         "a refused payload changes nothing"
     );
 }

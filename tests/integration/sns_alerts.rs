@@ -2,17 +2,18 @@
 
 use std::sync::Arc;
 
-use anshin_core::adapters::sns::{SnsAlertSink, SnsViolationQueue};
+use anshin_core::adapters::aws::{SnsAlertSink, SnsViolationQueue};
 use anshin_core::alert::SubmissionAlert;
 use anshin_core::alert::{Alert, AlertEventType};
 use anshin_core::clock::SystemClock;
+use anshin_core::escalation::ledger::LedgerStore;
 use anshin_core::escalation::Escalator;
-use anshin_core::ladder::AccountLevel;
-use anshin_core::ledger::LedgerStore;
+use anshin_core::policy::ladder::AccountLevel;
 use anshin_core::policy::Policy;
-use anshin_core::screen::Screener;
+use anshin_core::screening::ScreenDesk;
+use anshin_core::screening::Screener;
 use lambda_runtime::{Context, LambdaEvent};
-use screen_submission::{handle, Deps};
+use screen_submission::handle;
 use serde_json::Value;
 
 use crate::support::{
@@ -40,11 +41,11 @@ async fn the_handler_publishes_a_hide_alert_to_sns_with_filterable_attributes() 
     let client = sns_client().await;
     let topic = fresh_topic(&client, "anshin-alerts-hide").await;
     let escalation_topic = fresh_topic(&client, "anshin-escalation-hide").await;
-    let deps = Deps {
-        screener: Screener::new(Arc::new(Policy::embedded().unwrap())),
-        alerts: SnsAlertSink::new(client.clone(), topic.clone()),
-        violations: SnsViolationQueue::new(client, escalation_topic.clone()),
-    };
+    let deps = ScreenDesk::new(
+        Screener::new(Arc::new(Policy::embedded().unwrap())),
+        SnsAlertSink::new(client.clone(), topic.clone()),
+        SnsViolationQueue::new(client, escalation_topic.clone()),
+    );
     let payload = fixture(CRIME_RECRUITMENT);
     let verdict = handle(LambdaEvent::new(payload.clone(), Context::default()), &deps)
         .await
@@ -90,11 +91,11 @@ async fn the_handler_publishes_a_hide_alert_to_sns_with_filterable_attributes() 
 async fn a_clean_posting_publishes_nothing() {
     let client = sns_client().await;
     let topic = fresh_topic(&client, "anshin-alerts-clean").await;
-    let deps = Deps {
-        screener: Screener::new(Arc::new(Policy::embedded().unwrap())),
-        alerts: SnsAlertSink::new(client.clone(), topic.clone()),
-        violations: SnsViolationQueue::new(client, topic.clone()),
-    };
+    let deps = ScreenDesk::new(
+        Screener::new(Arc::new(Policy::embedded().unwrap())),
+        SnsAlertSink::new(client.clone(), topic.clone()),
+        SnsViolationQueue::new(client, topic.clone()),
+    );
     handle(
         LambdaEvent::new(fixture(CLEAN_JOB_POSTING), Context::default()),
         &deps,
@@ -107,17 +108,14 @@ async fn a_clean_posting_publishes_nothing() {
 #[tokio::test]
 async fn publishing_to_a_topic_that_does_not_exist_is_an_error_not_a_silent_loss() {
     let client = sns_client().await;
-    let deps = Deps {
-        screener: Screener::new(Arc::new(Policy::embedded().unwrap())),
-        alerts: SnsAlertSink::new(
+    let deps = ScreenDesk::new(
+        Screener::new(Arc::new(Policy::embedded().unwrap())),
+        SnsAlertSink::new(
             client.clone(),
             "arn:aws:sns:us-east-1:123456789012:no-such-topic",
         ),
-        violations: SnsViolationQueue::new(
-            client,
-            "arn:aws:sns:us-east-1:123456789012:no-such-topic",
-        ),
-    };
+        SnsViolationQueue::new(client, "arn:aws:sns:us-east-1:123456789012:no-such-topic"),
+    );
     let error = handle(
         LambdaEvent::new(fixture(CRIME_RECRUITMENT), Context::default()),
         &deps,
@@ -137,11 +135,11 @@ async fn an_automatic_strike_travels_through_sns_into_the_ledger_once() {
     let alerts_topic = fresh_topic(&client, "anshin-alerts-auto").await;
     let escalation_topic = fresh_topic(&client, "anshin-escalation-auto").await;
     let policy = Arc::new(Policy::embedded().unwrap());
-    let deps = Deps {
-        screener: Screener::new(Arc::clone(&policy)),
-        alerts: SnsAlertSink::new(client.clone(), alerts_topic.clone()),
-        violations: SnsViolationQueue::new(client.clone(), escalation_topic.clone()),
-    };
+    let deps = ScreenDesk::new(
+        Screener::new(Arc::clone(&policy)),
+        SnsAlertSink::new(client.clone(), alerts_topic.clone()),
+        SnsViolationQueue::new(client.clone(), escalation_topic.clone()),
+    );
     handle(
         LambdaEvent::new(fixture(CRIME_RECRUITMENT), Context::default()),
         &deps,
@@ -198,7 +196,8 @@ async fn an_automatic_strike_travels_through_sns_into_the_ledger_once() {
 
 #[tokio::test]
 async fn a_violation_message_says_who_found_it() {
-    use anshin_core::escalation::{EscalationCommand, ViolationQueue};
+    use anshin_core::escalation::EscalationCommand;
+    use anshin_core::violation::ViolationQueue;
     let client = sns_client().await;
     let topic = fresh_topic(&client, "anshin-escalation-source").await;
     let queue = SnsViolationQueue::new(client, topic.clone());

@@ -4,8 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anshin_core::adapters::dynamodb::DynamoLedgerStore;
-use anshin_core::adapters::dynamodb_reports::DynamoReportStore;
+use anshin_core::adapters::aws::DynamoLedgerStore;
+use anshin_core::adapters::aws::DynamoReportStore;
 use aws_config::BehaviorVersion;
 use serde_json::Value;
 
@@ -58,7 +58,7 @@ pub fn unique_name(prefix: &str) -> String {
 pub async fn fresh_dynamo_reports() -> (DynamoReportStore, DynamoLedgerStore) {
     let client = dynamodb_client().await;
     let table = unique_name("anshin-reports");
-    DynamoLedgerStore::create_table(&client, &table)
+    anshin_core::adapters::aws::create_table(&client, &table)
         .await
         .expect("create table in moto");
     (
@@ -71,7 +71,7 @@ pub async fn fresh_dynamo_reports() -> (DynamoReportStore, DynamoLedgerStore) {
 pub async fn fresh_dynamo_ledger() -> DynamoLedgerStore {
     let client = dynamodb_client().await;
     let table = unique_name("anshin-ledger");
-    DynamoLedgerStore::create_table(&client, &table)
+    anshin_core::adapters::aws::create_table(&client, &table)
         .await
         .expect("create table in moto");
     DynamoLedgerStore::new(client, table)

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use anshin_core::adapters::embedded::EmbeddedAlertSink;
-use anshin_core::adapters::embedded_ledger::EmbeddedLedgerStore;
+use anshin_core::adapters::memory::MemoryAlertSink;
+use anshin_core::adapters::memory::MemoryLedgerStore;
 use anshin_core::clock::SystemClock;
 use anshin_core::escalation::{EscalationResponse, Escalator};
-use anshin_core::ladder::AccountLevel;
+use anshin_core::policy::ladder::AccountLevel;
 use anshin_core::policy::Policy;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::Value;
@@ -52,12 +52,12 @@ const SEQUENCE: [(&str, AccountLevel); 6] = [
     ("reinstated.json", AccountLevel::GoodStanding),
 ];
 
-type LocalEscalator = Escalator<EmbeddedLedgerStore, EmbeddedAlertSink>;
+type LocalEscalator = Escalator<MemoryLedgerStore, MemoryAlertSink>;
 
 fn escalator() -> LocalEscalator {
     Escalator::new(
-        EmbeddedLedgerStore::new(),
-        EmbeddedAlertSink::collecting(),
+        MemoryLedgerStore::new(),
+        MemoryAlertSink::collecting(),
         Arc::new(Policy::embedded().unwrap()),
         Arc::new(SystemClock),
     )

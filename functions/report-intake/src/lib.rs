@@ -13,11 +13,13 @@
 
 use anshin_core::alert::AlertSink;
 use anshin_core::delivery::{self, Delivery};
-use anshin_core::escalation::ViolationQueue;
 use anshin_core::metrics::{self, Unit};
-use anshin_core::reports::{ReportCommand, ReportDesk, ReportError, ReportStore};
+use anshin_core::reports::{ReportCommand, ReportDesk, ReportError, ReportResponse, ReportStore};
+use anshin_core::store::StoreError;
+use anshin_core::violation::ViolationQueue;
 use anshin_core::InvalidInput;
 use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::Serialize;
 use serde_json::Value;
 use tracing::warn;
 
@@ -39,7 +41,10 @@ impl From<ReportIntakeError> for Diagnostic {
                 ReportError::ConflictingResolution(_) => "Conflict",
                 ReportError::CategoryNeeded => "InvalidInput",
                 ReportError::Contention => "Contention",
-                ReportError::Store(_) => "ReportStoreUnavailable",
+                ReportError::Store(StoreError::Unavailable(_)) => "ReportStoreUnavailable",
+                ReportError::Store(StoreError::Malformed(_) | StoreError::Inconsistent(_)) => {
+                    "InternalError"
+                }
                 ReportError::Alert(_) => "AlertDeliveryFailed",
                 ReportError::Queue(_) => "ViolationDeliveryFailed",
             },
@@ -66,10 +71,17 @@ pub fn commands(payload: Value) -> Result<(Vec<ReportCommand>, bool), InvalidInp
 }
 
 /// What one invocation answers: one answer for a direct command, one per record for SNS.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Reply {
+    One(ReportResponse),
+    Batch(Vec<ReportResponse>),
+}
+
 pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue>(
     event: LambdaEvent<Value>,
     desk: &ReportDesk<S, A, V>,
-) -> Result<Value, ReportIntakeError> {
+) -> Result<Reply, ReportIntakeError> {
     let request_id = event.context.request_id.clone();
     let (commands, batched) = commands(event.payload).inspect_err(|e| {
         count("invalid");
@@ -77,7 +89,6 @@ pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue>(
     })?;
     let mut answers = Vec::with_capacity(commands.len());
     for command in commands {
-        let is_report = matches!(command, ReportCommand::Report(_));
         let answer = desk.handle(command).await.map_err(|e| {
             if matches!(e, ReportError::RateLimited { .. }) {
                 count("rate_limited");
@@ -85,13 +96,13 @@ pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue>(
             warn!(%request_id, error = %e, "report command failed");
             ReportIntakeError::from(e)
         })?;
-        if is_report {
-            count(if answer["new"] == true {
+        if let ReportResponse::Accepted(accepted) = &answer {
+            count(if accepted.new {
                 "accepted"
             } else {
                 "duplicate"
             });
-            if answer["crossed"].as_array().is_some_and(|c| !c.is_empty()) {
+            if !accepted.crossed.is_empty() {
                 metrics::emit(
                     "report-intake",
                     &[("outcome", "threshold_crossed")],
@@ -102,9 +113,9 @@ pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue>(
         answers.push(answer);
     }
     Ok(if batched {
-        Value::Array(answers)
+        Reply::Batch(answers)
     } else {
-        answers.remove(0)
+        Reply::One(answers.remove(0))
     })
 }
 

@@ -1,9 +1,12 @@
 //! Lambda entry point: read config, build clients once, serve.
 
+// The handler's future nests the desk's retry loop around the SDK's own futures, deeper
+// than rustc's default layout query depth of 128.
+#![recursion_limit = "256"]
+
 use std::sync::Arc;
 
-use anshin_core::adapters::dynamodb_reports::DynamoReportStore;
-use anshin_core::adapters::sns::{SnsAlertSink, SnsViolationQueue};
+use anshin_core::adapters::aws::{DynamoReportStore, SnsAlertSink, SnsViolationQueue};
 use anshin_core::clock::SystemClock;
 use anshin_core::config::ReportConfig;
 use anshin_core::reports::ReportDesk;

@@ -1,10 +1,11 @@
 //! Lambda entry point: read config, build clients once, serve.
 
-use anshin_core::adapters::sns::{SnsAlertSink, SnsViolationQueue};
+use anshin_core::adapters::aws::{SnsAlertSink, SnsViolationQueue};
 use anshin_core::config::ScreenConfig;
+use anshin_core::screening::ScreenDesk;
 use aws_config::BehaviorVersion;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use screen_submission::{handle, Deps};
+use screen_submission::handle;
 use serde_json::Value;
 
 #[tokio::main]
@@ -16,10 +17,10 @@ async fn main() -> Result<(), Error> {
     let screener = config.screening.load()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let sns = aws_sdk_sns::Client::new(&aws);
-    let deps = Deps {
+    let desk = ScreenDesk::new(
         screener,
-        alerts: SnsAlertSink::new(sns.clone(), config.alert_topic_arn),
-        violations: SnsViolationQueue::new(sns, config.escalation_topic_arn),
-    };
-    run(service_fn(|event: LambdaEvent<Value>| handle(event, &deps))).await
+        SnsAlertSink::new(sns.clone(), config.alert_topic_arn),
+        SnsViolationQueue::new(sns, config.escalation_topic_arn),
+    );
+    run(service_fn(|event: LambdaEvent<Value>| handle(event, &desk))).await
 }

@@ -8,9 +8,12 @@
 
 use anshin_core::alert::AlertSink;
 use anshin_core::delivery::{self, Delivery};
-use anshin_core::escalation::{EscalationCommand, EscalationError, EscalationResponse, Escalator};
-use anshin_core::ledger::LedgerStore;
+use anshin_core::escalation::{
+    EscalationCommand, EscalationError, EscalationResponse, Escalator, LedgerStore,
+};
+use anshin_core::input::Vocabulary;
 use anshin_core::metrics::{self, Unit};
+use anshin_core::store::StoreError;
 use anshin_core::InvalidInput;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
@@ -35,7 +38,10 @@ impl From<UserEscalationError> for Diagnostic {
                 | EscalationError::NoPendingWithdrawal(_)
                 | EscalationError::SameApprover { .. } => "Conflict",
                 EscalationError::Contention(_) => "Contention",
-                EscalationError::Store(_) => "LedgerUnavailable",
+                EscalationError::Store(StoreError::Unavailable(_)) => "LedgerUnavailable",
+                EscalationError::Store(StoreError::Malformed(_) | StoreError::Inconsistent(_)) => {
+                    "InternalError"
+                }
                 EscalationError::Alert(_) => "AlertDeliveryFailed",
             },
         };
@@ -76,7 +82,7 @@ pub async fn handle<S: LedgerStore, A: AlertSink>(
     let started = std::time::Instant::now();
     let mut responses = Vec::with_capacity(commands.len());
     for command in commands {
-        let kind = command_kind(&command);
+        let kind = command.command_type().as_str();
         let response = escalator.handle(command).await.inspect_err(|e| {
             warn!(%request_id, command = kind, error = %e, "escalation command failed");
         })?;
@@ -106,14 +112,4 @@ pub async fn handle<S: LedgerStore, A: AlertSink>(
     } else {
         Reply::One(responses.remove(0))
     })
-}
-
-fn command_kind(command: &EscalationCommand) -> &'static str {
-    match command {
-        EscalationCommand::ViolationConfirmed(_) => "violation_confirmed",
-        EscalationCommand::ViolationRevoked(_) => "violation_revoked",
-        EscalationCommand::WithdrawalConfirmed(_) => "withdrawal_confirmed",
-        EscalationCommand::Reinstated(_) => "reinstated",
-        EscalationCommand::StandingQuery { .. } => "standing_query",
-    }
 }

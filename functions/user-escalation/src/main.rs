@@ -1,9 +1,12 @@
 //! Lambda entry point: read config, build clients once, serve.
 
+// The handler's future nests the core's retry loop around the SDK's own futures, deeper
+// than rustc's default layout query depth of 128.
+#![recursion_limit = "256"]
+
 use std::sync::Arc;
 
-use anshin_core::adapters::dynamodb::DynamoLedgerStore;
-use anshin_core::adapters::sns::SnsAlertSink;
+use anshin_core::adapters::aws::{DynamoLedgerStore, SnsAlertSink};
 use anshin_core::clock::SystemClock;
 use anshin_core::config::EscalationConfig;
 use anshin_core::escalation::Escalator;

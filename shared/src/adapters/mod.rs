@@ -1,11 +1,6 @@
-//! Adapters for the core's ports: embedded ones for the CLI and tests, AWS ones for Lambda.
+//! Adapters for the core's ports: [`memory`] ones for the CLI, the demo and tests, and, with
+//! the `aws` feature, [`aws`] ones (SNS, DynamoDB) for the Lambda functions.
 
 #[cfg(feature = "aws")]
-pub mod dynamodb;
-#[cfg(feature = "aws")]
-pub mod dynamodb_reports;
-pub mod embedded;
-pub mod embedded_ledger;
-pub mod embedded_reports;
-#[cfg(feature = "aws")]
-pub mod sns;
+pub mod aws;
+pub mod memory;

@@ -1,0 +1,131 @@
+//! The one DynamoDB table the ledger and the reports share: string keys `pk` and `sk`, a
+//! TTL attribute, and the helpers both adapters use to read, write and guard items.
+//!
+//! Key layouts are in [`super::ledger`] (users, violations, audit) and [`super::reports`]
+//! (report keys, rate counters, reports, tallies, reporters).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_dynamodb::Client;
+use serde::{Deserialize, Serialize};
+
+use crate::store::StoreError;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// The table's TTL attribute (the SAM template names the same one).
+pub const TTL_ATTRIBUTE: &str = "ttl";
+
+/// A call that failed: DynamoDB unreachable, throttling, or refusing the request.
+pub(crate) fn unavailable(operation: &str, error: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("{operation}: {error}"))
+}
+
+/// A request this build could not put together, or an item it could not read.
+pub(crate) fn malformed(what: &str, error: impl std::fmt::Display) -> StoreError {
+    StoreError::Malformed(format!("{what}: {error}"))
+}
+
+pub(crate) fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(|e| malformed("encoding an item", e))
+}
+
+pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| malformed("decoding an item", e))
+}
+
+pub(crate) fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(pk)),
+        ("sk".to_owned(), AttributeValue::S(sk.to_owned())),
+    ])
+}
+
+/// Creates the table (on demand, with TTL on [`TTL_ATTRIBUTE`]). For local runs and tests;
+/// in AWS the SAM template owns the table.
+pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(|e| malformed("table schema", e))
+    };
+    let key_element = |name: &str, key_type| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+            .map_err(|e| malformed("table schema", e))
+    };
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute("pk")?)
+        .attribute_definitions(attribute("sk")?)
+        .key_schema(key_element("pk", KeyType::Hash)?)
+        .key_schema(key_element("sk", KeyType::Range)?)
+        .send()
+        .await
+        .map_err(|e| unavailable("CreateTable", DisplayErrorContext(e)))?;
+    // Report rate counters carry a `ttl`; DynamoDB deletes them once it has passed.
+    let ttl = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(TTL_ATTRIBUTE)
+        .build()
+        .map_err(|e| malformed("table schema", e))?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(ttl)
+        .send()
+        .await
+        .map_err(|e| unavailable("UpdateTimeToLive", DisplayErrorContext(e)))?;
+    Ok(())
+}
+
+/// A strongly consistent read of one item: every guard decision reads its latest state.
+pub(crate) async fn get_item(
+    client: &Client,
+    table: &str,
+    pk: String,
+    sk: &str,
+) -> Result<Option<Item>, StoreError> {
+    client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key(pk, sk)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map(|o| o.item)
+        .map_err(|e| unavailable("GetItem", DisplayErrorContext(e)))
+}
+
+/// Whether the transaction was cancelled because the operation at `index` failed its
+/// condition.
+pub(crate) fn condition_failed(
+    error: &aws_sdk_dynamodb::error::SdkError<
+        TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+    index: usize,
+) -> bool {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+            cancelled
+                .cancellation_reasons()
+                .get(index)
+                .and_then(|r| r.code())
+                == Some("ConditionalCheckFailed")
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,126 @@
+//! Reports in process memory, with the same guards as the DynamoDB store: an intake write
+//! applies whole or not at all — new de-duplication key, reporter under the daily limit,
+//! tally unchanged since read — and a resolution applies once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::policy::reports::ReporterStats;
+use crate::reports::command::ResolutionDecision;
+use crate::reports::store::{
+    ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWriteError,
+    TallyState,
+};
+use crate::store::StoreError;
+
+#[derive(Debug, Default)]
+struct Tables {
+    /// De-duplication key → the report id first filed under it.
+    keys: HashMap<String, String>,
+    reports: HashMap<String, ReportRecord>,
+    tallies: HashMap<String, TallyState>,
+    /// (reporter, UTC day) → reports filed that day.
+    rate: HashMap<(String, u64), u32>,
+    reporters: HashMap<String, ReporterStats>,
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryReportStore {
+    tables: Mutex<Tables>,
+}
+
+impl MemoryReportStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
+        // Writes check every guard before changing anything; a poisoned lock is consistent.
+        self.tables.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl ReportStore for MemoryReportStore {
+    async fn reporter_stats(&self, reporter_id: &str) -> Result<ReporterStats, StoreError> {
+        Ok(self
+            .lock()
+            .reporters
+            .get(reporter_id)
+            .copied()
+            .unwrap_or_default())
+    }
+
+    async fn tally(&self, target_user_id: &str) -> Result<TallyState, StoreError> {
+        Ok(self
+            .lock()
+            .tallies
+            .get(target_user_id)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn record(&self, write: ReportWrite) -> Result<(), ReportWriteError> {
+        let mut t = self.lock();
+        if let Some(original) = t.keys.get(&write.dedupe_key) {
+            return Err(ReportWriteError::Duplicate(Some(original.clone())));
+        }
+        if t.reports.contains_key(&write.report.report_id) {
+            return Err(ReportWriteError::Duplicate(Some(
+                write.report.report_id.clone(),
+            )));
+        }
+        let rate_key = (write.report.reporter_id.clone(), write.rate_day);
+        let filed = t.rate.get(&rate_key).copied().unwrap_or(0);
+        if filed >= write.rate_limit {
+            return Err(ReportWriteError::RateLimited);
+        }
+        let target = write.report.target_user_id.clone();
+        let version = t.tallies.get(&target).map_or(0, |s| s.version);
+        if version != write.expected_tally_version {
+            return Err(ReportWriteError::TallyChanged);
+        }
+        t.keys
+            .insert(write.dedupe_key, write.report.report_id.clone());
+        t.rate.insert(rate_key, filed + 1);
+        t.tallies.insert(
+            target,
+            TallyState {
+                tally: write.tally,
+                version: version + 1,
+            },
+        );
+        t.reports
+            .insert(write.report.report_id.clone(), write.report);
+        Ok(())
+    }
+
+    async fn report(&self, report_id: &str) -> Result<Option<ReportRecord>, StoreError> {
+        Ok(self.lock().reports.get(report_id).cloned())
+    }
+
+    async fn resolve(
+        &self,
+        report_id: &str,
+        reporter_id: &str,
+        decision: ResolutionDecision,
+        decided_by: &str,
+    ) -> Result<(), ResolveWriteError> {
+        let mut t = self.lock();
+        let Some(report) = t.reports.get_mut(report_id) else {
+            return Err(ResolveWriteError::Store(StoreError::Inconsistent(format!(
+                "no report {report_id} to resolve"
+            ))));
+        };
+        if report.status != ReportStatus::Open {
+            return Err(ResolveWriteError::AlreadyResolved);
+        }
+        report.status = decision.into();
+        report.decided_by = Some(decided_by.to_owned());
+        let stats = t.reporters.entry(reporter_id.to_owned()).or_default();
+        match decision {
+            ResolutionDecision::Confirmed => stats.confirmed += 1,
+            ResolutionDecision::Rejected => stats.rejected += 1,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,129 @@
+//! The report store port: what the report desk needs from storage. An intake is one atomic
+//! write whose guards (new de-duplication key, reporter under the daily limit, tally
+//! unchanged since read) either all hold or leave everything as it was; a resolution moves
+//! a report out of `open` once, together with its reporter's record.
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+use super::command::ResolutionDecision;
+use super::tally::TargetTally;
+use crate::clock::Timestamp;
+use crate::policy::reports::ReporterStats;
+use crate::store::StoreError;
+use crate::taxonomy::ReportCategory;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    Open,
+    Confirmed,
+    Rejected,
+}
+
+impl From<ResolutionDecision> for ReportStatus {
+    fn from(decision: ResolutionDecision) -> Self {
+        match decision {
+            ResolutionDecision::Confirmed => ReportStatus::Confirmed,
+            ResolutionDecision::Rejected => ReportStatus::Rejected,
+        }
+    }
+}
+
+impl ReportStatus {
+    /// The stored form, as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Open => "open",
+            ReportStatus::Confirmed => "confirmed",
+            ReportStatus::Rejected => "rejected",
+        }
+    }
+}
+
+/// A report as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRecord {
+    pub report_id: String,
+    pub reporter_id: String,
+    pub target_user_id: String,
+    pub target_submission_id: Option<String>,
+    pub category: ReportCategory,
+    pub weight: f64,
+    pub new_account: bool,
+    pub brigading: bool,
+    pub received_at: Timestamp,
+    pub status: ReportStatus,
+    pub decided_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TallyState {
+    pub tally: TargetTally,
+    pub version: u64,
+}
+
+/// One atomic intake write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportWrite {
+    pub dedupe_key: String,
+    pub report: ReportRecord,
+    /// The UTC day (days since the epoch) the reporter's rate counter counts.
+    pub rate_day: u64,
+    pub rate_limit: u32,
+    /// When the rate counter may be deleted (DynamoDB TTL).
+    pub rate_expires_at: Timestamp,
+    pub expected_tally_version: u64,
+    pub tally: TargetTally,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportWriteError {
+    /// Carries the id of the report first filed under this key.
+    #[error("duplicate report")]
+    Duplicate(Option<String>),
+    #[error("rate limited")]
+    RateLimited,
+    #[error("tally changed")]
+    TallyChanged,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveWriteError {
+    #[error("already resolved")]
+    AlreadyResolved,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Storage for reports, tallies, rate counters and reporter records.
+pub trait ReportStore: Send + Sync {
+    fn reporter_stats(
+        &self,
+        reporter_id: &str,
+    ) -> impl Future<Output = Result<ReporterStats, StoreError>> + Send;
+    fn tally(
+        &self,
+        target_user_id: &str,
+    ) -> impl Future<Output = Result<TallyState, StoreError>> + Send;
+    fn record(
+        &self,
+        write: ReportWrite,
+    ) -> impl Future<Output = Result<(), ReportWriteError>> + Send;
+    fn report(
+        &self,
+        report_id: &str,
+    ) -> impl Future<Output = Result<Option<ReportRecord>, StoreError>> + Send;
+    /// Moves an open report to the status `decision` gives it and counts it in its
+    /// reporter's record, once.
+    fn resolve(
+        &self,
+        report_id: &str,
+        reporter_id: &str,
+        decision: ResolutionDecision,
+        decided_by: &str,
+    ) -> impl Future<Output = Result<(), ResolveWriteError>> + Send;
+}
