@@ -16,10 +16,11 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anshin_core::adapters::memory::{MemoryAlertSink, MemoryViolationQueue};
+use anshin_core::adapters::memory::{MemoryOutbox, MemoryPublisher, MemoryScreeningRecorder};
 use anshin_core::config::ScreeningSetup;
 use anshin_core::input::Id;
 use anshin_core::offline::eval::{evaluate_sources, EvalReport, LabelledItem, SourceReports};
+use anshin_core::outbox::OutboxRelay;
 use anshin_core::screening::{ScreenDesk, ScreenDeskError, Screener, Submission};
 use anshin_core::InvalidInput;
 use clap::{Parser, Subcommand};
@@ -109,7 +110,11 @@ enum CliError {
     #[error("writing output: {0}")]
     Write(#[from] io::Error),
     #[error("{0}")]
-    Delivery(#[from] ScreenDeskError),
+    Record(#[from] ScreenDeskError),
+    #[error("{0}")]
+    Store(#[from] anshin_core::store::StoreError),
+    #[error("{0} messages could not be printed")]
+    Publish(usize),
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -179,12 +184,14 @@ fn documents(text: &str) -> Vec<(usize, Result<Value, InvalidInput>)> {
 }
 
 async fn screen(files: &[String]) -> Result<ExitCode, CliError> {
-    // The Lambda's desk with printing adapters: alerts and automatic strikes go to stderr.
+    // The Lambda's desk on memory adapters; the outbox relay prints what it would publish
+    // (alerts and automatic strikes) to stderr.
+    let outbox = MemoryOutbox::new();
     let desk = ScreenDesk::new(
         load_screener()?,
-        MemoryAlertSink::printing(),
-        MemoryViolationQueue::printing(),
+        MemoryScreeningRecorder::new(outbox.clone()),
     );
+    let relay = OutboxRelay::new(outbox, MemoryPublisher::printing());
     let anonymous = Id::parse("author_id", ANONYMOUS_AUTHOR).expect("constant id is valid");
     let mut stdout = io::stdout().lock();
     let mut refused = 0usize;
@@ -211,6 +218,11 @@ async fn screen(files: &[String]) -> Result<ExitCode, CliError> {
             serde_json::to_writer(&mut stdout, &outcome.screening.verdict)
                 .map_err(io::Error::from)?;
             writeln!(stdout)?;
+            stdout.flush()?;
+            let relayed = relay.drain().await?;
+            if !relayed.failed.is_empty() {
+                return Err(CliError::Publish(relayed.failed.len()));
+            }
         }
     }
     Ok(if refused == 0 {

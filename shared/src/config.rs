@@ -13,8 +13,10 @@ pub const POLICY_PATH_VAR: &str = "ANSHIN_POLICY_PATH";
 pub const ALERT_TOPIC_ARN_VAR: &str = "ANSHIN_ALERT_TOPIC_ARN";
 /// Environment variable with the ARN of the SNS topic user-escalation takes commands from.
 pub const ESCALATION_TOPIC_ARN_VAR: &str = "ANSHIN_ESCALATION_TOPIC_ARN";
-/// Environment variable naming the DynamoDB table of the strike ledger.
-pub const LEDGER_TABLE_VAR: &str = "ANSHIN_LEDGER_TABLE";
+/// Environment variable with the ARN of the SNS topic report-intake takes resolutions from.
+pub const RESOLUTION_TOPIC_ARN_VAR: &str = "ANSHIN_RESOLUTION_TOPIC_ARN";
+/// Environment variable naming the DynamoDB table: ledger, reports and outbox.
+pub const TABLE_VAR: &str = "ANSHIN_TABLE";
 
 /// Environment variable naming a model manifest (`manifest.json`, the model file named in
 /// it beside it) that replaces the embedded model; `off` screens on rules alone.
@@ -136,20 +138,19 @@ impl ScreeningSetup {
     }
 }
 
-/// Settings of the screen-submission function.
+/// Settings of the screen-submission function: a verdict's alert and automatic strikes are
+/// written to the table's outbox.
 #[derive(Debug, Clone)]
 pub struct ScreenConfig {
     pub screening: ScreeningSetup,
-    pub alert_topic_arn: String,
-    pub escalation_topic_arn: String,
+    pub table: String,
 }
 
 impl ScreenConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(ScreenConfig {
             screening: ScreeningSetup::from_env(),
-            alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
-            escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
+            table: required_var(TABLE_VAR)?,
         })
     }
 }
@@ -158,16 +159,14 @@ impl ScreenConfig {
 #[derive(Debug, Clone)]
 pub struct EscalationConfig {
     pub policy: PolicySource,
-    pub ledger_table: String,
-    pub alert_topic_arn: String,
+    pub table: String,
 }
 
 impl EscalationConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(EscalationConfig {
             policy: PolicySource::from_env(),
-            ledger_table: required_var(LEDGER_TABLE_VAR)?,
-            alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
+            table: required_var(TABLE_VAR)?,
         })
     }
 }
@@ -178,17 +177,34 @@ pub struct ReportConfig {
     /// The reported submission is screened as screen-submission would (no shadow here).
     pub screener: ScreenerSource,
     pub table: String,
-    pub alert_topic_arn: String,
-    pub escalation_topic_arn: String,
 }
 
 impl ReportConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(ReportConfig {
             screener: ScreeningSetup::from_env().active,
-            table: required_var(LEDGER_TABLE_VAR)?,
+            table: required_var(TABLE_VAR)?,
+        })
+    }
+}
+
+/// Settings of the outbox-publisher function: the table whose outbox it empties, and the
+/// topic of each destination.
+#[derive(Debug, Clone)]
+pub struct PublisherConfig {
+    pub table: String,
+    pub alert_topic_arn: String,
+    pub escalation_topic_arn: String,
+    pub resolution_topic_arn: String,
+}
+
+impl PublisherConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(PublisherConfig {
+            table: required_var(TABLE_VAR)?,
             alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
             escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
+            resolution_topic_arn: required_var(RESOLUTION_TOPIC_ARN_VAR)?,
         })
     }
 }

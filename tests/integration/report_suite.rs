@@ -1,19 +1,20 @@
-//! One behavioural suite for report intake, run against the embedded stores and against
-//! DynamoDB on moto. Confirmed reports go through a direct violation queue into a ledger
-//! on the same backend.
+//! One behavioural suite for report intake, run against the memory stores and against
+//! DynamoDB on moto. Confirmed reports leave through the outbox, and a relay hands them to
+//! an escalator on a ledger of the same backend.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
-use anshin_core::adapters::memory::DirectViolationQueue;
-use anshin_core::adapters::memory::MemoryAlertSink;
-use anshin_core::adapters::memory::MemoryLedgerStore;
-use anshin_core::adapters::memory::MemoryReportStore;
+use anshin_core::adapters::memory::{
+    InProcessPublisher, MemoryLedgerStore, MemoryOutbox, MemoryPublisher, MemoryReportStore,
+};
 use anshin_core::alert::{Alert, AlertEventType};
 use anshin_core::clock::SECONDS_PER_DAY;
 use anshin_core::clock::{Clock, ManualClock};
 use anshin_core::escalation::ledger::LedgerStore;
 use anshin_core::escalation::Escalator;
 use anshin_core::input::Id;
+use anshin_core::outbox::{OutboxRelay, OutboxStore};
 use anshin_core::policy::Policy;
 use anshin_core::reports::{
     Report, ReportCommand, ReportDesk, ReportError, ReportStatus, ReportStore, Resolution,
@@ -28,26 +29,67 @@ const OLD_ACCOUNT: u64 = NOW - 400 * SECONDS_PER_DAY;
 /// An account created yesterday.
 const NEW_ACCOUNT: u64 = NOW - SECONDS_PER_DAY;
 
-type Desk<R, L> = ReportDesk<R, MemoryAlertSink, DirectViolationQueue<L, MemoryAlertSink>>;
+/// A report desk and an escalator on one backend, with the relay that carries the desk's
+/// messages as SNS and user-escalation would: confirmed violations to the escalator, alerts
+/// to a collector.
+struct Stack<R, L, O> {
+    desk: Arc<ReportDesk<R>>,
+    escalator: Arc<Escalator<L>>,
+    relay: OutboxRelay<O, InProcessPublisher<L, R>>,
+}
 
-fn desk<R: ReportStore, L: LedgerStore>(reports: R, ledger: L) -> (Desk<R, L>, Arc<ManualClock>) {
+impl<R, L, O> Deref for Stack<R, L, O> {
+    type Target = ReportDesk<R>;
+    fn deref(&self) -> &Self::Target {
+        &self.desk
+    }
+}
+
+impl<R: ReportStore, L: LedgerStore, O: OutboxStore> Stack<R, L, O> {
+    /// Delivers everything pending, then the alerts delivered so far.
+    async fn alerts(&self) -> Vec<Alert> {
+        let relayed = self.relay.drain().await.unwrap();
+        assert!(relayed.failed.is_empty(), "{:?}", relayed.failed);
+        self.relay.publisher().alerts().alerts()
+    }
+
+    /// Delivers everything pending, then the escalator behind the desk.
+    async fn escalator(&self) -> &Escalator<L> {
+        self.alerts().await;
+        &self.escalator
+    }
+}
+
+fn desk<R: ReportStore, L: LedgerStore, O: OutboxStore>(
+    reports: R,
+    ledger: L,
+    outbox: O,
+) -> (Stack<R, L, O>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::at(NOW));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let policy = Arc::new(Policy::embedded().unwrap());
-    let escalator = Escalator::new(
+    let escalator = Arc::new(Escalator::new(
         ledger,
-        MemoryAlertSink::collecting(),
         Arc::clone(&policy),
         Arc::clone(&dyn_clock),
+    ));
+    let desk = Arc::new(ReportDesk::new(reports, Screener::new(policy), dyn_clock));
+    let relay = OutboxRelay::new(
+        outbox,
+        InProcessPublisher::new(
+            Arc::clone(&escalator),
+            Some(Arc::clone(&desk)),
+            MemoryPublisher::collecting(),
+        ),
     );
-    let desk = ReportDesk::new(
-        reports,
-        MemoryAlertSink::collecting(),
-        DirectViolationQueue::new(Arc::new(escalator)),
-        Screener::new(policy),
-        dyn_clock,
-    );
-    (desk, clock)
+    (
+        Stack {
+            desk,
+            escalator,
+            relay,
+        },
+        clock,
+    )
 }
 
 fn report(reporter: &str, target: &str, category: &str, created_at: u64) -> Report {
@@ -73,11 +115,12 @@ fn resolution(report_id: &str, decision: ResolutionDecision) -> Resolution {
     }
 }
 
-fn report_alerts(
-    desk: &Desk<impl ReportStore, impl LedgerStore>,
+async fn report_alerts<R: ReportStore, L: LedgerStore, O: OutboxStore>(
+    stack: &Stack<R, L, O>,
 ) -> Vec<anshin_core::alert::ReportThresholdAlert> {
-    desk.alerts()
+    stack
         .alerts()
+        .await
         .into_iter()
         .filter_map(|a| match a {
             Alert::Reports(r) => Some(r),
@@ -89,11 +132,13 @@ fn report_alerts(
 pub async fn a_duplicate_report_counts_once_and_returns_the_original_id<
     R: ReportStore,
     L: LedgerStore,
+    O: OutboxStore,
 >(
     r: R,
     l: L,
+    o: O,
 ) {
-    let (desk, _) = desk(r, l);
+    let (desk, _) = desk(r, l, o);
     let first = desk
         .intake(&report("rep-a", "target-1", "spam", OLD_ACCOUNT))
         .await
@@ -120,11 +165,13 @@ pub async fn a_duplicate_report_counts_once_and_returns_the_original_id<
 pub async fn the_21st_report_of_a_day_is_rate_limited_and_stores_nothing<
     R: ReportStore,
     L: LedgerStore,
+    O: OutboxStore,
 >(
     r: R,
     l: L,
+    o: O,
 ) {
-    let (desk, clock) = desk(r, l);
+    let (desk, clock) = desk(r, l, o);
     for i in 0..20 {
         desk.intake(&report("busy", &format!("t-{i}"), "spam", OLD_ACCOUNT))
             .await
@@ -161,11 +208,13 @@ pub async fn the_21st_report_of_a_day_is_rate_limited_and_stores_nothing<
 pub async fn five_distinct_reporters_crossing_the_threshold_raise_exactly_one_alert<
     R: ReportStore,
     L: LedgerStore,
+    O: OutboxStore,
 >(
     r: R,
     l: L,
+    o: O,
 ) {
-    let (desk, _) = desk(r, l);
+    let (desk, _) = desk(r, l, o);
     // spam: threshold 3.0; a reporter with no record weighs 1.0.
     let mut crossed_at = Vec::new();
     for i in 0..5 {
@@ -178,7 +227,7 @@ pub async fn five_distinct_reporters_crossing_the_threshold_raise_exactly_one_al
         }
     }
     assert_eq!(crossed_at, [2], "the third distinct reporter crosses 3.0");
-    let alerts = report_alerts(&desk);
+    let alerts = report_alerts(&desk).await;
     assert_eq!(alerts.len(), 1, "one alert per crossing");
     assert_eq!(alerts[0].event_type, AlertEventType::ReportThresholdCrossed);
     assert_eq!(
@@ -190,11 +239,13 @@ pub async fn five_distinct_reporters_crossing_the_threshold_raise_exactly_one_al
 pub async fn a_confirmation_delivered_twice_makes_exactly_one_strike<
     R: ReportStore,
     L: LedgerStore + 'static,
+    O: OutboxStore,
 >(
     r: R,
     l: L,
+    o: O,
 ) {
-    let (desk, _) = desk(r, l);
+    let (desk, _) = desk(r, l, o);
     let accepted = desk
         .intake(&report("rep-c", "fraudster", "scam", OLD_ACCOUNT))
         .await
@@ -204,8 +255,9 @@ pub async fn a_confirmation_delivered_twice_makes_exactly_one_strike<
     let second = desk.resolve(&confirm).await.unwrap();
     assert!(first.applied && !second.applied);
     assert_eq!(first.violation_id, second.violation_id);
-    let queue_escalator = desk_escalator(&desk);
-    let standing = queue_escalator
+    let standing = desk
+        .escalator()
+        .await
         .standing(&Id::parse("id", "fraudster").unwrap())
         .await
         .unwrap();
@@ -228,20 +280,16 @@ pub async fn a_confirmation_delivered_twice_makes_exactly_one_strike<
     ));
 }
 
-fn desk_escalator<R: ReportStore, L: LedgerStore>(
-    desk: &Desk<R, L>,
-) -> &Escalator<L, MemoryAlertSink> {
-    desk.violations().escalator()
-}
-
 pub async fn reporter_accuracy_moves_with_confirmations_and_rejections<
     R: ReportStore,
     L: LedgerStore,
+    O: OutboxStore,
 >(
     r: R,
     l: L,
+    o: O,
 ) {
-    let (desk, _) = desk(r, l);
+    let (desk, _) = desk(r, l, o);
     let good = desk
         .intake(&report("reliable", "x-1", "spam", OLD_ACCOUNT))
         .await
@@ -280,11 +328,13 @@ pub async fn reporter_accuracy_moves_with_confirmations_and_rejections<
 pub async fn a_burst_of_new_account_reports_is_flagged_as_brigading_and_does_not_cross<
     R: ReportStore,
     L: LedgerStore,
+    O: OutboxStore,
 >(
     r: R,
     l: L,
+    o: O,
 ) {
-    let (desk, clock) = desk(r, l);
+    let (desk, clock) = desk(r, l, o);
     // harassment is severe (threshold 1.5): four new accounts at 0.5 each would cross.
     let mut last = None;
     for i in 0..4 {
@@ -306,7 +356,7 @@ pub async fn a_burst_of_new_account_reports_is_flagged_as_brigading_and_does_not
         last.crossed.is_empty(),
         "a brigade does not cross by itself"
     );
-    let alerts = report_alerts(&desk);
+    let alerts = report_alerts(&desk).await;
     assert_eq!(alerts.len(), 1);
     assert_eq!(
         alerts[0].event_type,
@@ -316,49 +366,37 @@ pub async fn a_burst_of_new_account_reports_is_flagged_as_brigading_and_does_not
 }
 
 macro_rules! report_suite {
-    ($backend:ident, $make:path) => {
+    ($backend:ident, $make:path, [$($scenario:ident),* $(,)?]) => {
         mod $backend {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn a_duplicate_report_counts_once_and_returns_the_original_id() {
-                let (r, l) = $make().await;
-                super::a_duplicate_report_counts_once_and_returns_the_original_id(r, l).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn the_21st_report_of_a_day_is_rate_limited_and_stores_nothing() {
-                let (r, l) = $make().await;
-                super::the_21st_report_of_a_day_is_rate_limited_and_stores_nothing(r, l).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn five_distinct_reporters_crossing_the_threshold_raise_exactly_one_alert() {
-                let (r, l) = $make().await;
-                super::five_distinct_reporters_crossing_the_threshold_raise_exactly_one_alert(r, l)
-                    .await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn a_confirmation_delivered_twice_makes_exactly_one_strike() {
-                let (r, l) = $make().await;
-                super::a_confirmation_delivered_twice_makes_exactly_one_strike(r, l).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn reporter_accuracy_moves_with_confirmations_and_rejections() {
-                let (r, l) = $make().await;
-                super::reporter_accuracy_moves_with_confirmations_and_rejections(r, l).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn a_burst_of_new_account_reports_is_flagged_as_brigading_and_does_not_cross() {
-                let (r, l) = $make().await;
-                super::a_burst_of_new_account_reports_is_flagged_as_brigading_and_does_not_cross(
-                    r, l,
-                )
-                .await
-            }
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let (r, l, o) = $make().await;
+                    super::$scenario(r, l, o).await
+                }
+            )*
         }
+    };
+    ($backend:ident, $make:path) => {
+        report_suite!($backend, $make, [
+            a_duplicate_report_counts_once_and_returns_the_original_id,
+            the_21st_report_of_a_day_is_rate_limited_and_stores_nothing,
+            five_distinct_reporters_crossing_the_threshold_raise_exactly_one_alert,
+            a_confirmation_delivered_twice_makes_exactly_one_strike,
+            reporter_accuracy_moves_with_confirmations_and_rejections,
+            a_burst_of_new_account_reports_is_flagged_as_brigading_and_does_not_cross,
+        ]);
     };
 }
 
-async fn embedded_backend() -> (MemoryReportStore, MemoryLedgerStore) {
-    (MemoryReportStore::new(), MemoryLedgerStore::new())
+async fn memory_backend() -> (MemoryReportStore, MemoryLedgerStore, Arc<MemoryOutbox>) {
+    let outbox = MemoryOutbox::new();
+    (
+        MemoryReportStore::with_outbox(Arc::clone(&outbox)),
+        MemoryLedgerStore::with_outbox(Arc::clone(&outbox)),
+        outbox,
+    )
 }
 
-report_suite!(embedded, super::embedded_backend);
+report_suite!(memory, super::memory_backend);
 report_suite!(dynamodb_on_moto, crate::support::fresh_dynamo_reports);

@@ -11,12 +11,10 @@
 //! (one per record). Reports never come through SNS: their reporter's id must come from
 //! the platform's authenticated context, which a topic message does not carry.
 
-use anshin_core::alert::AlertSink;
 use anshin_core::delivery::{self, Delivery};
 use anshin_core::metrics::{self, Unit};
 use anshin_core::reports::{ReportCommand, ReportDesk, ReportError, ReportResponse, ReportStore};
 use anshin_core::store::StoreError;
-use anshin_core::violation::ViolationQueue;
 use anshin_core::InvalidInput;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
@@ -45,8 +43,6 @@ impl From<ReportIntakeError> for Diagnostic {
                 ReportError::Store(StoreError::Malformed(_) | StoreError::Inconsistent(_)) => {
                     "InternalError"
                 }
-                ReportError::Alert(_) => "AlertDeliveryFailed",
-                ReportError::Queue(_) => "ViolationDeliveryFailed",
             },
         };
         Diagnostic {
@@ -78,9 +74,9 @@ pub enum Reply {
     Batch(Vec<ReportResponse>),
 }
 
-pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue>(
+pub async fn handle<S: ReportStore>(
     event: LambdaEvent<Value>,
-    desk: &ReportDesk<S, A, V>,
+    desk: &ReportDesk<S>,
 ) -> Result<Reply, ReportIntakeError> {
     let request_id = event.context.request_id.clone();
     let (commands, batched) = commands(event.payload).inspect_err(|e| {

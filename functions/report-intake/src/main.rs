@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use anshin_core::adapters::aws::{DynamoReportStore, SnsAlertSink, SnsViolationQueue};
+use anshin_core::adapters::aws::DynamoReportStore;
 use anshin_core::clock::SystemClock;
 use anshin_core::config::ReportConfig;
 use anshin_core::reports::ReportDesk;
@@ -21,11 +21,8 @@ async fn main() -> Result<(), Error> {
     let config = ReportConfig::from_env()?;
     let screener = config.screener.load()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let sns = aws_sdk_sns::Client::new(&aws);
     let desk = ReportDesk::new(
         DynamoReportStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table),
-        SnsAlertSink::new(sns.clone(), config.alert_topic_arn),
-        SnsViolationQueue::new(sns, config.escalation_topic_arn),
         screener,
         Arc::new(SystemClock),
     );

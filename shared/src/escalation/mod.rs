@@ -15,6 +15,7 @@ pub use command::{
 };
 pub use escalator::{
     AccountStanding, EscalationError, EscalationOutcome, EscalationResponse, Escalator,
+    SweepOutcome,
 };
 pub use ledger::LedgerStore;
 pub use standing::{PendingWithdrawal, Standing};

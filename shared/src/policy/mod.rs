@@ -134,6 +134,9 @@ fn check_reports(r: ReportPolicy) -> Result<ReportPolicy, PolicyError> {
     if r.brigade_min_reports < 2 || r.brigade_window_minutes == 0 {
         return bad("a brigade needs at least 2 reports in a window of at least 1 minute");
     }
+    if r.window_days == 0 || r.window_days * 24 * 60 <= r.brigade_window_minutes {
+        return bad("window_days must be at least 1 and longer than the brigade window");
+    }
     Ok(r)
 }
 

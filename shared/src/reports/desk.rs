@@ -24,19 +24,20 @@ use tracing::info;
 
 use super::command::{Report, ReportCommand, Resolution, ResolutionDecision};
 use super::store::{
-    ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWriteError,
+    ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWrite,
+    ResolveWriteError,
 };
 use super::tally::TallyEntry;
-use crate::alert::{Alert, AlertError, AlertSink, ReportThresholdAlert};
+use crate::alert::{Alert, ReportThresholdAlert};
 use crate::clock::{Clock, SECONDS_PER_DAY};
 use crate::digest::stable_key;
 use crate::input::Id;
 use crate::policy::Policy;
 use crate::screening::Screener;
 use crate::store::{retry_on_conflict, Attempt, RetryBudget, StoreError};
-use crate::taxonomy::ReportCategory;
+use crate::taxonomy::{Category, ReportCategory};
 use crate::verdict::Verdict;
-use crate::violation::{QueueError, ViolationConfirmed, ViolationQueue, ViolationSource};
+use crate::violation::{ViolationConfirmed, ViolationSource};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportAccepted {
@@ -73,10 +74,6 @@ pub enum ReportError {
     Contention,
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Alert(#[from] AlertError),
-    #[error(transparent)]
-    Queue(#[from] QueueError),
 }
 
 /// How often an intake re-reads a target's tally that other reports keep changing.
@@ -90,26 +87,18 @@ pub enum ReportResponse {
     Resolved(ResolutionOutcome),
 }
 
-pub struct ReportDesk<S, A, V> {
+/// Takes users' reports and support's resolutions; alerts and confirmed violations leave
+/// through the store's outbox.
+pub struct ReportDesk<S> {
     store: S,
-    alerts: A,
-    violations: V,
     screener: Screener,
     clock: Arc<dyn Clock>,
 }
 
-impl<S: ReportStore, A: AlertSink, V: ViolationQueue> ReportDesk<S, A, V> {
-    pub fn new(
-        store: S,
-        alerts: A,
-        violations: V,
-        screener: Screener,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+impl<S: ReportStore> ReportDesk<S> {
+    pub fn new(store: S, screener: Screener, clock: Arc<dyn Clock>) -> Self {
         ReportDesk {
             store,
-            alerts,
-            violations,
             screener,
             clock,
         }
@@ -117,14 +106,6 @@ impl<S: ReportStore, A: AlertSink, V: ViolationQueue> ReportDesk<S, A, V> {
 
     pub fn store(&self) -> &S {
         &self.store
-    }
-
-    pub fn alerts(&self) -> &A {
-        &self.alerts
-    }
-
-    pub fn violations(&self) -> &V {
-        &self.violations
     }
 
     fn policy(&self) -> &Policy {
@@ -214,6 +195,25 @@ impl<S: ReportStore, A: AlertSink, V: ViolationQueue> ReportDesk<S, A, V> {
                 decided_by: None,
             };
             let day = now / SECONDS_PER_DAY;
+            let mut outbox = Vec::new();
+            if !crossed.is_empty() || newly_flagged {
+                let alert = Alert::Reports(ReportThresholdAlert::new(
+                    report.target_user_id.as_str(),
+                    report.target_submission_id.as_ref().map(|s| s.as_str()),
+                    &scores,
+                    &crossed,
+                    brigade,
+                    crossed.iter().any(|c| matches!(c, ReportCategory::Category(c) if rules.hide_pending_review.contains(c))),
+                    verdict,
+                    report.report_id.as_str(),
+                    state.version + 1,
+                ));
+                outbox.push(
+                    alert
+                        .to_outbox()
+                        .map_err(|e| StoreError::Malformed(format!("encoding an alert: {e}")))?,
+                );
+            }
             let write = ReportWrite {
                 dedupe_key: report.dedupe_key(),
                 report: record,
@@ -222,24 +222,12 @@ impl<S: ReportStore, A: AlertSink, V: ViolationQueue> ReportDesk<S, A, V> {
                 rate_expires_at: (day + 2) * SECONDS_PER_DAY,
                 expected_tally_version: state.version,
                 tally: tally.clone(),
+                outbox,
             };
             match self.store.record(write).await {
                 Ok(()) => {
                     info!(report_id = %report.report_id, target = %report.target_user_id, category = report.category.id(),
                           weight, brigading = brigade, "report recorded");
-                    if !crossed.is_empty() || newly_flagged {
-                        let alert = ReportThresholdAlert::new(
-                            report.target_user_id.as_str(),
-                            report.target_submission_id.as_ref().map(|s| s.as_str()),
-                            &scores,
-                            &crossed,
-                            brigade,
-                            crossed.iter().any(|c| matches!(c, ReportCategory::Category(c) if rules.hide_pending_review.contains(c))),
-                            verdict,
-                            report.report_id.as_str(),
-                        );
-                        self.alerts.publish(&Alert::Reports(alert)).await?;
-                    }
                     Ok(Attempt::Done(ReportAccepted {
                         report_id: report.report_id.to_string(),
                         new: true,
@@ -283,17 +271,24 @@ impl<S: ReportStore, A: AlertSink, V: ViolationQueue> ReportDesk<S, A, V> {
             }
             (ResolutionDecision::Rejected, _, _) => None,
         };
-        let applied = match self
-            .store
-            .resolve(
-                &record.report_id,
-                &record.reporter_id,
-                r.decision,
-                r.decided_by.as_str(),
-            )
-            .await
-        {
+        let violation = violation_category
+            .map(|category| self.violation_for(&record, category, r))
+            .transpose()?;
+        let outbox = violation
+            .iter()
+            .map(ViolationConfirmed::to_outbox)
+            .collect();
+        let write = ResolveWrite {
+            report_id: record.report_id.clone(),
+            reporter_id: record.reporter_id.clone(),
+            decision: r.decision,
+            decided_by: r.decided_by.to_string(),
+            resolved_at: self.clock.now(),
+            outbox,
+        };
+        let applied = match self.store.resolve(write).await {
             Ok(()) => true,
+            // A redelivered resolution: its violation went out with the first one.
             Err(ResolveWriteError::AlreadyResolved) => {
                 let now_stored = self
                     .store
@@ -307,45 +302,55 @@ impl<S: ReportStore, A: AlertSink, V: ViolationQueue> ReportDesk<S, A, V> {
             }
             Err(ResolveWriteError::Store(e)) => return Err(e.into()),
         };
-        let violation_id = if let Some(category) = violation_category {
-            let violation = ViolationConfirmed {
-                // Both come from a stored report, whose ids were checked at intake.
-                violation_id: Id::parse(
-                    "violation_id",
-                    &format!("report-{}", stable_key(&[&record.report_id])),
-                )
-                .map_err(|e| StoreError::Malformed(e.to_string()))?,
-                user_id: Id::parse("user_id", &record.target_user_id)
-                    .map_err(|e| StoreError::Malformed(e.to_string()))?,
-                category,
-                severity: r
-                    .severity
-                    .unwrap_or(self.policy().category(category).severity),
-                source: ViolationSource::Report,
-                evidence: [
-                    Some(format!("report:{}", record.report_id)),
-                    record
-                        .target_submission_id
-                        .map(|s| format!("submission:{s}")),
-                ]
-                .into_iter()
-                .flatten()
-                .collect(),
-                decided_by: r.decided_by.clone(),
-            };
-            // Handed on again when the resolution is redelivered: the violation id makes
-            // it count once in the ledger.
-            self.violations.submit(&violation).await?;
-            Some(violation.violation_id.to_string())
-        } else {
-            None
-        };
+        let violation_id = violation.map(|v| v.violation_id.to_string());
         info!(report_id = %r.report_id, status = ?status, applied, "report resolved");
         Ok(ResolutionOutcome {
             report_id: record.report_id,
             status,
             applied,
             violation_id,
+        })
+    }
+
+    /// The violation a confirmed report hands to user-escalation. Its id names the
+    /// incident, not the report: the reported user, the category, and the reported
+    /// submission (or, for a report of the account itself, the report window it fell in),
+    /// so that three confirmed reports of one scam posting are one strike, not three.
+    fn violation_for(
+        &self,
+        record: &ReportRecord,
+        category: Category,
+        resolution: &Resolution,
+    ) -> Result<ViolationConfirmed, ReportError> {
+        let incident = match &record.target_submission_id {
+            Some(submission) => format!("submission:{submission}"),
+            None => format!(
+                "window:{}",
+                record.received_at / (self.policy().reports().window_days * SECONDS_PER_DAY)
+            ),
+        };
+        let key = stable_key(&[&record.target_user_id, category.id(), &incident]);
+        // Both ids come from a stored report, whose ids were checked at intake.
+        let malformed = |e: crate::input::InvalidInput| StoreError::Malformed(e.to_string());
+        Ok(ViolationConfirmed {
+            violation_id: Id::parse("violation_id", &format!("report-{key}")).map_err(malformed)?,
+            user_id: Id::parse("user_id", &record.target_user_id).map_err(malformed)?,
+            category,
+            severity: resolution
+                .severity
+                .unwrap_or(self.policy().category(category).severity),
+            source: ViolationSource::Report,
+            evidence: [
+                Some(format!("report:{}", record.report_id)),
+                record
+                    .target_submission_id
+                    .as_ref()
+                    .map(|s| format!("submission:{s}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            decided_by: resolution.decided_by.clone(),
         })
     }
 }

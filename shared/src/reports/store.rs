@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::command::ResolutionDecision;
 use super::tally::TargetTally;
 use crate::clock::Timestamp;
+use crate::outbox::OutboxMessage;
 use crate::policy::reports::ReporterStats;
 use crate::store::StoreError;
 use crate::taxonomy::ReportCategory;
@@ -76,6 +77,8 @@ pub struct ReportWrite {
     pub rate_expires_at: Timestamp,
     pub expected_tally_version: u64,
     pub tally: TargetTally,
+    /// What the report must announce (a threshold or brigading alert), written with it.
+    pub outbox: Vec<OutboxMessage>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +92,18 @@ pub enum ReportWriteError {
     TallyChanged,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// One atomic resolution write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolveWrite {
+    pub report_id: String,
+    pub reporter_id: String,
+    pub decision: ResolutionDecision,
+    pub decided_by: String,
+    pub resolved_at: Timestamp,
+    /// The violation a confirmation hands to user-escalation.
+    pub outbox: Vec<OutboxMessage>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,13 +132,11 @@ pub trait ReportStore: Send + Sync {
         &self,
         report_id: &str,
     ) -> impl Future<Output = Result<Option<ReportRecord>, StoreError>> + Send;
-    /// Moves an open report to the status `decision` gives it and counts it in its
-    /// reporter's record, once.
+    /// Moves an open report to the status the decision gives it, counts it in its
+    /// reporter's record, and writes the outbox messages (the violation a confirmation hands
+    /// on) — all once, and all together.
     fn resolve(
         &self,
-        report_id: &str,
-        reporter_id: &str,
-        decision: ResolutionDecision,
-        decided_by: &str,
+        write: ResolveWrite,
     ) -> impl Future<Output = Result<(), ResolveWriteError>> + Send;
 }

@@ -1,7 +1,10 @@
-//! The AWS adapters: SNS for alerts and violations, DynamoDB for the ledger and reports.
+//! The AWS adapters: SNS for published messages, DynamoDB for the ledger, the reports, the
+//! screening records and the outbox.
 
 pub mod dynamodb;
 pub mod sns;
 
-pub use dynamodb::{create_table, DynamoLedgerStore, DynamoReportStore};
-pub use sns::{SnsAlertSink, SnsViolationQueue};
+pub use dynamodb::{
+    create_table, DynamoLedgerStore, DynamoOutboxStore, DynamoReportStore, DynamoScreeningRecorder,
+};
+pub use sns::{SnsPublisher, TopicArns};

@@ -3,13 +3,14 @@
 //! tally unchanged since read — and a resolution applies once.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use super::outbox::MemoryOutbox;
 use crate::policy::reports::ReporterStats;
 use crate::reports::command::ResolutionDecision;
 use crate::reports::store::{
-    ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWriteError,
-    TallyState,
+    ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWrite,
+    ResolveWriteError, TallyState,
 };
 use crate::store::StoreError;
 
@@ -27,11 +28,25 @@ struct Tables {
 #[derive(Debug, Default)]
 pub struct MemoryReportStore {
     tables: Mutex<Tables>,
+    outbox: Arc<MemoryOutbox>,
 }
 
 impl MemoryReportStore {
+    /// A report store with an outbox of its own.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A report store writing to `outbox`, which other memory stores may share.
+    pub fn with_outbox(outbox: Arc<MemoryOutbox>) -> Self {
+        MemoryReportStore {
+            tables: Mutex::default(),
+            outbox,
+        }
+    }
+
+    pub fn outbox(&self) -> &Arc<MemoryOutbox> {
+        &self.outbox
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
@@ -91,6 +106,7 @@ impl ReportStore for MemoryReportStore {
         );
         t.reports
             .insert(write.report.report_id.clone(), write.report);
+        self.outbox.write(&write.outbox);
         Ok(())
     }
 
@@ -98,15 +114,17 @@ impl ReportStore for MemoryReportStore {
         Ok(self.lock().reports.get(report_id).cloned())
     }
 
-    async fn resolve(
-        &self,
-        report_id: &str,
-        reporter_id: &str,
-        decision: ResolutionDecision,
-        decided_by: &str,
-    ) -> Result<(), ResolveWriteError> {
+    async fn resolve(&self, write: ResolveWrite) -> Result<(), ResolveWriteError> {
+        let ResolveWrite {
+            report_id,
+            reporter_id,
+            decision,
+            decided_by,
+            outbox,
+            ..
+        } = write;
         let mut t = self.lock();
-        let Some(report) = t.reports.get_mut(report_id) else {
+        let Some(report) = t.reports.get_mut(&report_id) else {
             return Err(ResolveWriteError::Store(StoreError::Inconsistent(format!(
                 "no report {report_id} to resolve"
             ))));
@@ -115,12 +133,13 @@ impl ReportStore for MemoryReportStore {
             return Err(ResolveWriteError::AlreadyResolved);
         }
         report.status = decision.into();
-        report.decided_by = Some(decided_by.to_owned());
-        let stats = t.reporters.entry(reporter_id.to_owned()).or_default();
+        report.decided_by = Some(decided_by);
+        let stats = t.reporters.entry(reporter_id).or_default();
         match decision {
             ResolutionDecision::Confirmed => stats.confirmed += 1,
             ResolutionDecision::Rejected => stats.rejected += 1,
         }
+        self.outbox.write(&outbox);
         Ok(())
     }
 }

@@ -1,9 +1,13 @@
-//! The ledger and the reports on DynamoDB, in one table ([`table`]).
+//! The ledger, the reports and the outbox on DynamoDB, in one table ([`table`]).
 
 pub mod ledger;
+pub mod outbox;
 pub mod reports;
+pub mod screening;
 pub mod table;
 
 pub use ledger::DynamoLedgerStore;
+pub use outbox::DynamoOutboxStore;
 pub use reports::DynamoReportStore;
+pub use screening::DynamoScreeningRecorder;
 pub use table::create_table;

@@ -21,6 +21,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
+use super::outbox::outbox_put;
 use super::table::{
     condition_failed, from_item, get_item, key, malformed, to_item, unavailable, Item,
     TTL_ATTRIBUTE,
@@ -28,8 +29,8 @@ use super::table::{
 use crate::policy::reports::ReporterStats;
 use crate::reports::command::ResolutionDecision;
 use crate::reports::store::{
-    ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWriteError,
-    TallyState,
+    ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWrite,
+    ResolveWriteError, TallyState,
 };
 use crate::reports::tally::TargetTally;
 use crate::store::StoreError;
@@ -170,13 +171,19 @@ impl ReportStore for DynamoReportStore {
         .build()
         .map_err(build_error)?;
 
+        let mut operations = vec![
+            TransactWriteItem::builder().put(key_put).build(),
+            TransactWriteItem::builder().update(rate_update).build(),
+            TransactWriteItem::builder().put(report_put).build(),
+            TransactWriteItem::builder().put(tally_put).build(),
+        ];
+        for message in &write.outbox {
+            operations.push(outbox_put(&self.table, message, write.report.received_at)?);
+        }
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(key_put).build())
-            .transact_items(TransactWriteItem::builder().update(rate_update).build())
-            .transact_items(TransactWriteItem::builder().put(report_put).build())
-            .transact_items(TransactWriteItem::builder().put(tally_put).build())
+            .set_transact_items(Some(operations))
             .send()
             .await;
         let error = match result {
@@ -212,13 +219,15 @@ impl ReportStore for DynamoReportStore {
             .transpose()
     }
 
-    async fn resolve(
-        &self,
-        report_id: &str,
-        reporter_id: &str,
-        decision: ResolutionDecision,
-        decided_by: &str,
-    ) -> Result<(), ResolveWriteError> {
+    async fn resolve(&self, write: ResolveWrite) -> Result<(), ResolveWriteError> {
+        let ResolveWrite {
+            report_id,
+            reporter_id,
+            decision,
+            decided_by,
+            resolved_at,
+            outbox,
+        } = write;
         let build_error = |e| ResolveWriteError::Store(malformed("building the resolution", e));
         let status = ReportStatus::from(decision);
         let report_update = Update::builder()
@@ -244,11 +253,17 @@ impl ReportStore for DynamoReportStore {
             .expression_attribute_values(":one", n(1))
             .build()
             .map_err(build_error)?;
+        let mut operations = vec![
+            TransactWriteItem::builder().update(report_update).build(),
+            TransactWriteItem::builder().update(stats_update).build(),
+        ];
+        for message in &outbox {
+            operations.push(outbox_put(&self.table, message, resolved_at)?);
+        }
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(report_update).build())
-            .transact_items(TransactWriteItem::builder().update(stats_update).build())
+            .set_transact_items(Some(operations))
             .send()
             .await;
         match result {
