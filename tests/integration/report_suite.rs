@@ -21,6 +21,7 @@ use anshin_core::reports::{
     ResolutionDecision,
 };
 use anshin_core::screening::Screener;
+use anshin_core::taxonomy::{Category, ReportCategory};
 use serde_json::json;
 
 const NOW: u64 = 1_800_000_000;
@@ -93,9 +94,25 @@ fn desk<R: ReportStore, L: LedgerStore, O: OutboxStore>(
 }
 
 fn report(reporter: &str, target: &str, category: &str, created_at: u64) -> Report {
+    report_on(
+        reporter,
+        target,
+        &format!("job-of-{target}"),
+        category,
+        created_at,
+    )
+}
+
+fn report_on(
+    reporter: &str,
+    target: &str,
+    submission: &str,
+    category: &str,
+    created_at: u64,
+) -> Report {
     let command = ReportCommand::from_json(json!({
         "type": "report", "reporter_id": reporter, "reporter_account_created_at": created_at,
-        "target_user_id": target, "target_submission_id": format!("job-of-{target}"),
+        "target_user_id": target, "target_submission_id": submission,
         "category": category, "description": "見てください"
     }))
     .unwrap();
@@ -104,6 +121,8 @@ fn report(reporter: &str, target: &str, category: &str, created_at: u64) -> Repo
         other => panic!("{other:?}"),
     }
 }
+
+const SPAM: ReportCategory = ReportCategory::Category(Category::Spam);
 
 fn resolution(report_id: &str, decision: ResolutionDecision) -> Resolution {
     Resolution {
@@ -153,7 +172,14 @@ pub async fn a_duplicate_report_counts_once_and_returns_the_original_id<
         "the original id comes back"
     );
     let tally = desk.store().tally("target-1").await.unwrap();
-    assert_eq!(tally.tally.entries.len(), 1);
+    assert_eq!(tally.version, 1, "one write");
+    assert_eq!(
+        tally.tally.scores()[&anshin_core::taxonomy::ReportCategory::Category(
+            anshin_core::taxonomy::Category::Spam
+        )],
+        (1.0, 1),
+        "one reporter counted once"
+    );
     assert!(desk
         .store()
         .report("platform-assigned-99")
@@ -184,14 +210,11 @@ pub async fn the_21st_report_of_a_day_is_rate_limited_and_stores_nothing<
         matches!(refused, Err(ReportError::RateLimited { limit: 20, .. })),
         "{refused:?}"
     );
-    assert!(desk
-        .store()
-        .tally("t-20")
-        .await
-        .unwrap()
-        .tally
-        .entries
-        .is_empty());
+    assert_eq!(
+        desk.store().tally("t-20").await.unwrap().version,
+        0,
+        "nothing stored"
+    );
     let would_be = report("busy", "t-20", "spam", OLD_ACCOUNT);
     assert!(desk
         .store()
@@ -365,6 +388,194 @@ pub async fn a_burst_of_new_account_reports_is_flagged_as_brigading_and_does_not
     assert!(alerts[0].brigading_suspected);
 }
 
+pub async fn reports_older_than_the_window_stop_counting<
+    R: ReportStore,
+    L: LedgerStore,
+    O: OutboxStore,
+>(
+    r: R,
+    l: L,
+    o: O,
+) {
+    let (desk, clock) = desk(r, l, o);
+    for i in 0..2 {
+        desk.intake(&report(
+            &format!("early-{i}"),
+            "fading",
+            "spam",
+            OLD_ACCOUNT,
+        ))
+        .await
+        .unwrap();
+    }
+    // spam crosses at 3.0: a third reporter would cross, but not once the first two have
+    // left the 90-day window (which moves in steps of a tenth of itself, 9 days).
+    clock.advance(99 * SECONDS_PER_DAY);
+    let late = desk
+        .intake(&report("late", "fading", "spam", OLD_ACCOUNT))
+        .await
+        .unwrap();
+    assert!(late.crossed.is_empty(), "{late:?}");
+    let tally = desk.store().tally("fading").await.unwrap().tally;
+    assert_eq!(tally.scores()[&SPAM], (1.0, 1));
+}
+
+pub async fn a_resolution_rearms_the_crossing_so_a_new_wave_alerts_again<
+    R: ReportStore,
+    L: LedgerStore,
+    O: OutboxStore,
+>(
+    r: R,
+    l: L,
+    o: O,
+) {
+    let (desk, _) = desk(r, l, o);
+    let mut first_wave = Vec::new();
+    for i in 0..3 {
+        first_wave.push(
+            desk.intake(&report(
+                &format!("wave1-{i}"),
+                "repeat",
+                "spam",
+                OLD_ACCOUNT,
+            ))
+            .await
+            .unwrap(),
+        );
+    }
+    assert!(!first_wave[2].crossed.is_empty(), "the first wave crosses");
+    desk.resolve(&resolution(
+        &first_wave[0].report_id,
+        ResolutionDecision::Rejected,
+    ))
+    .await
+    .unwrap();
+    let mut second_wave = Vec::new();
+    for i in 0..3 {
+        second_wave.push(
+            desk.intake(&report(
+                &format!("wave2-{i}"),
+                "repeat",
+                "spam",
+                OLD_ACCOUNT,
+            ))
+            .await
+            .unwrap(),
+        );
+    }
+    assert!(
+        second_wave[1].crossed.is_empty(),
+        "the count started afresh"
+    );
+    assert!(
+        !second_wave[2].crossed.is_empty(),
+        "the second wave crosses on its own"
+    );
+    assert_eq!(report_alerts(&desk).await.len(), 2);
+}
+
+pub async fn three_confirmed_reports_of_one_posting_make_one_strike<
+    R: ReportStore,
+    L: LedgerStore,
+    O: OutboxStore,
+>(
+    r: R,
+    l: L,
+    o: O,
+) {
+    let (desk, _) = desk(r, l, o);
+    let mut violations = Vec::new();
+    for i in 0..3 {
+        let accepted = desk
+            .intake(&report_on(
+                &format!("witness-{i}"),
+                "scammer",
+                "job-77",
+                "scam",
+                OLD_ACCOUNT,
+            ))
+            .await
+            .unwrap();
+        let resolved = desk
+            .resolve(&resolution(
+                &accepted.report_id,
+                ResolutionDecision::Confirmed,
+            ))
+            .await
+            .unwrap();
+        violations.push(resolved.violation_id.unwrap());
+    }
+    assert!(
+        violations.iter().all(|v| *v == violations[0]),
+        "{violations:?}"
+    );
+    let standing = desk
+        .escalator()
+        .await
+        .standing(&Id::parse("id", "scammer").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(standing.active_strikes.len(), 1, "one posting, one strike");
+    assert_eq!(standing.history.len(), 1);
+}
+
+pub async fn a_reporter_reporting_several_postings_of_one_target_counts_once<
+    R: ReportStore,
+    L: LedgerStore,
+    O: OutboxStore,
+>(
+    r: R,
+    l: L,
+    o: O,
+) {
+    let (desk, _) = desk(r, l, o);
+    for n in 0..3 {
+        let accepted = desk
+            .intake(&report_on(
+                "zealous",
+                "prolific",
+                &format!("job-{n}"),
+                "spam",
+                OLD_ACCOUNT,
+            ))
+            .await
+            .unwrap();
+        assert!(accepted.new && accepted.crossed.is_empty(), "{accepted:?}");
+    }
+    let tally = desk.store().tally("prolific").await.unwrap().tally;
+    assert_eq!(tally.scores()[&SPAM], (1.0, 1));
+}
+
+pub async fn hundreds_of_distinct_reporters_leave_the_tally_small<
+    R: ReportStore,
+    L: LedgerStore,
+    O: OutboxStore,
+>(
+    r: R,
+    l: L,
+    o: O,
+) {
+    let (desk, clock) = desk(r, l, o);
+    for i in 0..200 {
+        let accepted = desk
+            .intake(&report(&format!("crowd-{i}"), "viral", "spam", OLD_ACCOUNT))
+            .await
+            .unwrap();
+        assert!(accepted.new);
+        clock.advance(30);
+    }
+    let tally = desk.store().tally("viral").await.unwrap();
+    assert_eq!(tally.version, 200);
+    assert_eq!(tally.tally.scores()[&SPAM], (200.0, 200));
+    let size = serde_json::to_string(&tally.tally).unwrap().len();
+    assert!(size < 2_000, "the tally stays small: {size} bytes");
+    assert_eq!(
+        report_alerts(&desk).await.len(),
+        1,
+        "one crossing, one alert"
+    );
+}
+
 macro_rules! report_suite {
     ($backend:ident, $make:path, [$($scenario:ident),* $(,)?]) => {
         mod $backend {
@@ -385,6 +596,11 @@ macro_rules! report_suite {
             a_confirmation_delivered_twice_makes_exactly_one_strike,
             reporter_accuracy_moves_with_confirmations_and_rejections,
             a_burst_of_new_account_reports_is_flagged_as_brigading_and_does_not_cross,
+            reports_older_than_the_window_stop_counting,
+            a_resolution_rearms_the_crossing_so_a_new_wave_alerts_again,
+            three_confirmed_reports_of_one_posting_make_one_strike,
+            a_reporter_reporting_several_postings_of_one_target_counts_once,
+            hundreds_of_distinct_reporters_leave_the_tally_small,
         ]);
     };
 }

@@ -1,6 +1,6 @@
 //! Reports in process memory, with the same guards as the DynamoDB store: an intake write
 //! applies whole or not at all — new de-duplication key, reporter under the daily limit,
-//! tally unchanged since read — and a resolution applies once.
+//! tally unchanged since read — and a resolution applies once, at the tally's version.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,10 +9,12 @@ use super::outbox::MemoryOutbox;
 use crate::policy::reports::ReporterStats;
 use crate::reports::command::ResolutionDecision;
 use crate::reports::store::{
-    ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWrite,
+    MarkKey, ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWrite,
     ResolveWriteError, TallyState,
 };
+use crate::reports::tally::ReporterMark;
 use crate::store::StoreError;
+use crate::taxonomy::ReportCategory;
 
 #[derive(Debug, Default)]
 struct Tables {
@@ -23,6 +25,8 @@ struct Tables {
     /// (reporter, UTC day) → reports filed that day.
     rate: HashMap<(String, u64), u32>,
     reporters: HashMap<String, ReporterStats>,
+    /// (target, category, reporter) → what the reporter counts for in the target's tally.
+    marks: HashMap<(String, ReportCategory, String), ReporterMark>,
 }
 
 #[derive(Debug, Default)]
@@ -74,6 +78,22 @@ impl ReportStore for MemoryReportStore {
             .unwrap_or_default())
     }
 
+    async fn marks(
+        &self,
+        target_user_id: &str,
+        keys: &[MarkKey],
+    ) -> Result<Vec<(MarkKey, ReporterMark)>, StoreError> {
+        let t = self.lock();
+        Ok(keys
+            .iter()
+            .filter_map(|(category, reporter)| {
+                t.marks
+                    .get(&(target_user_id.to_owned(), *category, reporter.clone()))
+                    .map(|mark| ((*category, reporter.clone()), *mark))
+            })
+            .collect())
+    }
+
     async fn record(&self, write: ReportWrite) -> Result<(), ReportWriteError> {
         let mut t = self.lock();
         if let Some(original) = t.keys.get(&write.dedupe_key) {
@@ -97,6 +117,10 @@ impl ReportStore for MemoryReportStore {
         t.keys
             .insert(write.dedupe_key, write.report.report_id.clone());
         t.rate.insert(rate_key, filed + 1);
+        for m in write.marks {
+            t.marks
+                .insert((target.clone(), m.category, m.reporter_id), m.mark);
+        }
         t.tallies.insert(
             target,
             TallyState {
@@ -120,10 +144,18 @@ impl ReportStore for MemoryReportStore {
             reporter_id,
             decision,
             decided_by,
+            tally,
             outbox,
             ..
         } = write;
         let mut t = self.lock();
+        let version = t
+            .tallies
+            .get(&tally.target_user_id)
+            .map_or(0, |s| s.version);
+        if version != tally.expected_version {
+            return Err(ResolveWriteError::TallyChanged);
+        }
         let Some(report) = t.reports.get_mut(&report_id) else {
             return Err(ResolveWriteError::Store(StoreError::Inconsistent(format!(
                 "no report {report_id} to resolve"
@@ -139,6 +171,13 @@ impl ReportStore for MemoryReportStore {
             ResolutionDecision::Confirmed => stats.confirmed += 1,
             ResolutionDecision::Rejected => stats.rejected += 1,
         }
+        t.tallies.insert(
+            tally.target_user_id,
+            TallyState {
+                tally: tally.tally,
+                version: version + 1,
+            },
+        );
         self.outbox.write(&outbox);
         Ok(())
     }
