@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::policy::{Policy, PolicyError};
+#[cfg(feature = "model")]
 use crate::screening::model::{ModelError, ModelSource};
+#[cfg(feature = "model")]
 use crate::screening::Screener;
 
 /// Environment variable naming a policy file that replaces the embedded one.
@@ -41,6 +43,7 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    #[cfg(feature = "model")]
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -69,6 +72,7 @@ impl PolicySource {
     }
 }
 
+#[cfg(feature = "model")]
 /// A model path setting: `off` is rules alone, a path is a manifest, unset is `default`.
 fn model_setting(value: Option<String>, default: Option<ModelSource>) -> Option<ModelSource> {
     match value.as_deref() {
@@ -78,6 +82,7 @@ fn model_setting(value: Option<String>, default: Option<ModelSource>) -> Option<
     }
 }
 
+#[cfg(feature = "model")]
 /// One screener's policy and model; `model: None` is rules alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScreenerSource {
@@ -85,6 +90,7 @@ pub struct ScreenerSource {
     pub model: Option<ModelSource>,
 }
 
+#[cfg(feature = "model")]
 impl ScreenerSource {
     pub fn load(&self) -> Result<Screener, ConfigError> {
         let screener = Screener::new(self.policy.load()?);
@@ -95,6 +101,7 @@ impl ScreenerSource {
     }
 }
 
+#[cfg(feature = "model")]
 /// The active screener and, when a candidate is configured, its shadow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScreeningSetup {
@@ -102,6 +109,7 @@ pub struct ScreeningSetup {
     pub shadow: Option<ScreenerSource>,
 }
 
+#[cfg(feature = "model")]
 impl ScreeningSetup {
     pub fn from_env() -> Self {
         Self::from_vars(optional_var)
@@ -136,6 +144,7 @@ impl ScreeningSetup {
     }
 }
 
+#[cfg(feature = "model")]
 /// Settings of the screen-submission function.
 #[derive(Debug, Clone)]
 pub struct ScreenConfig {
@@ -144,6 +153,7 @@ pub struct ScreenConfig {
     pub escalation_topic_arn: String,
 }
 
+#[cfg(feature = "model")]
 impl ScreenConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(ScreenConfig {
@@ -172,6 +182,7 @@ impl EscalationConfig {
     }
 }
 
+#[cfg(feature = "model")]
 /// Settings of the report-intake function.
 #[derive(Debug, Clone)]
 pub struct ReportConfig {
@@ -182,6 +193,7 @@ pub struct ReportConfig {
     pub escalation_topic_arn: String,
 }
 
+#[cfg(feature = "model")]
 impl ReportConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(ReportConfig {
@@ -193,7 +205,7 @@ impl ReportConfig {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "model"))]
 mod tests {
     use super::*;
     use std::collections::HashMap;

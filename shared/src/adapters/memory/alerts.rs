@@ -1,11 +1,11 @@
-//! The alert port in memory: every alert kept, and echoed to stderr when asked.
+//! The alert port in memory: every alert kept, or only echoed to stderr.
 
 use std::io::Write;
 use std::sync::Mutex;
 
 use crate::alert::{Alert, AlertError, AlertSink};
 
-/// Keeps every alert in memory and, if asked, echoes it to stderr as one JSON line.
+/// Keeps every alert in memory, or echoes each to stderr as one JSON line and keeps none.
 #[derive(Debug, Default)]
 pub struct MemoryAlertSink {
     alerts: Mutex<Vec<Alert>>,
@@ -18,7 +18,8 @@ impl MemoryAlertSink {
         Self::default()
     }
 
-    /// Collects and prints each alert to stderr, so a local run shows what support would get.
+    /// Prints each alert to stderr, so a local run shows what support would get, and keeps
+    /// none: `anshin screen` over a million postings stays in the same memory.
     pub fn printing() -> Self {
         MemoryAlertSink {
             alerts: Mutex::default(),
@@ -42,8 +43,9 @@ impl AlertSink for MemoryAlertSink {
         if self.echo_to_stderr {
             let line = serde_json::to_string(alert).map_err(|e| AlertError(e.to_string()))?;
             writeln!(std::io::stderr(), "alert: {line}").map_err(|e| AlertError(e.to_string()))?;
+        } else {
+            self.lock().push(alert.clone());
         }
-        self.lock().push(alert.clone());
         Ok(())
     }
 }

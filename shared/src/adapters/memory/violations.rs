@@ -34,8 +34,8 @@ impl<S: LedgerStore, A: AlertSink> ViolationQueue for DirectViolationQueue<S, A>
     }
 }
 
-/// Keeps every violation handed on and, if asked, prints it to stderr as the command
-/// user-escalation would receive.
+/// Keeps every violation handed on, or prints each to stderr as the command
+/// user-escalation would receive and keeps none (`anshin screen`: flat memory).
 #[derive(Debug, Default)]
 pub struct MemoryViolationQueue {
     violations: Mutex<Vec<ViolationConfirmed>>,
@@ -72,11 +72,12 @@ impl ViolationQueue for MemoryViolationQueue {
                 violation.to_command_json()
             )
             .map_err(|e| QueueError(e.to_string()))?;
+        } else {
+            self.violations
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(violation.clone());
         }
-        self.violations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(violation.clone());
         Ok(())
     }
 }
