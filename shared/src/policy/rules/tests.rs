@@ -124,9 +124,9 @@ fn team_texts() -> Vec<String> {
         .map(str::to_owned)
         .collect();
     for file in files {
-        // Every third line: the corpus is large, and a debug build runs every pattern.
+        // Every eighth line: the corpus is large, and a debug build runs every pattern.
         let corpus = std::fs::read_to_string(file).unwrap();
-        lines.extend(corpus.lines().step_by(3).map(str::to_owned));
+        lines.extend(corpus.lines().step_by(8).map(str::to_owned));
     }
     for line in lines {
         let item: serde_json::Value = serde_json::from_str(&line).unwrap();
@@ -148,7 +148,7 @@ fn every_pattern_of_the_shipped_policy_finds_exactly_what_its_own_search_finds()
     let engine = policy.rules();
     let mut matched = 0;
     let texts = team_texts();
-    assert!(texts.len() > 1_000, "{} texts", texts.len());
+    assert!(texts.len() > 500, "{} texts", texts.len());
     let full_searches: Vec<Regex> = engine
         .patterns
         .iter()
