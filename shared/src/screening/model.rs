@@ -246,8 +246,7 @@ impl OnnxClassifier {
                 ))
             })?;
         let width = self.plans[slot].0;
-        run_padded(self.plan(slot)?, width, features)
-            .map_err(|e| ClassifierError(format!("{e:#}")))
+        run_padded(self.plan(slot)?, width, features).map_err(|e| ClassifierError(format!("{e:#}")))
     }
 }
 
