@@ -2,8 +2,9 @@
 //! account, no network.
 //!
 //! - `anshin screen [FILE|-]...`: one verdict JSON per line for each submission read
-//!   (a JSON object, or JSON Lines; the evaluation set's schema is accepted as is).
-//!   Alerts that would go to support are printed to stderr.
+//!   (a JSON object, or JSON Lines; the evaluation set's schema is accepted as is), in
+//!   input order, screened on every core (`screen.rs`). Alerts that would go to support
+//!   are printed to stderr, with a progress line when stderr is a terminal.
 //! - `anshin eval --data FILE.jsonl [--json] [--plot-dir DIR]`: precision, recall and
 //!   false-positive rates on a labelled set, for the rules, the model and both combined.
 //! - `anshin normalize [FILE|-]`: text as the rules see it, for policy authors.
@@ -16,17 +17,16 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anshin_core::adapters::memory::{MemoryOutbox, MemoryPublisher, MemoryScreeningRecorder};
 use anshin_core::config::ScreeningSetup;
 use anshin_core::input::Id;
 use anshin_core::offline::eval::{evaluate_sources, EvalReport, LabelledItem, SourceReports};
-use anshin_core::outbox::OutboxRelay;
-use anshin_core::screening::{ScreenDesk, ScreenDeskError, Screener, Submission};
+use anshin_core::screening::{ScreenDeskError, Screener, Submission};
 use anshin_core::InvalidInput;
 use clap::{Parser, Subcommand};
 
 mod demo;
 mod plot;
+mod screen;
 use serde_json::Value;
 
 /// The author given to submissions that carry none, such as evaluation-set lines.
@@ -121,7 +121,7 @@ enum CliError {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Screen { files } => screen(&files).await,
+        Command::Screen { files } => screen::screen(&files).await,
         Command::Feedback { decisions, corpus } => feedback(&decisions, &corpus),
         Command::Eval {
             data,
@@ -181,55 +181,6 @@ fn documents(text: &str) -> Vec<(usize, Result<Value, InvalidInput>)> {
             (i + 1, parsed)
         })
         .collect()
-}
-
-async fn screen(files: &[String]) -> Result<ExitCode, CliError> {
-    // The Lambda's desk on memory adapters; the outbox relay prints what it would publish
-    // (alerts and automatic strikes) to stderr.
-    let outbox = MemoryOutbox::new();
-    let desk = ScreenDesk::new(
-        load_screener()?,
-        MemoryScreeningRecorder::new(outbox.clone()),
-    );
-    let relay = OutboxRelay::new(outbox, MemoryPublisher::printing());
-    let anonymous = Id::parse("author_id", ANONYMOUS_AUTHOR).expect("constant id is valid");
-    let mut stdout = io::stdout().lock();
-    let mut refused = 0usize;
-    for path in files {
-        for (line, document) in documents(&read_input(path)?) {
-            let submission = document.and_then(|value| {
-                Submission::from_json_with_default_author(value, Some(&anonymous))
-            });
-            let submission = match submission {
-                Ok(submission) => submission,
-                Err(error) => {
-                    // Report and go on: one bad line must not hide the verdicts of the rest.
-                    let error = CliError::Input {
-                        path: path.clone(),
-                        line,
-                        error,
-                    };
-                    eprintln!("anshin: refused {error}");
-                    refused += 1;
-                    continue;
-                }
-            };
-            let outcome = desk.screen(&submission).await?;
-            serde_json::to_writer(&mut stdout, &outcome.screening.verdict)
-                .map_err(io::Error::from)?;
-            writeln!(stdout)?;
-            stdout.flush()?;
-            let relayed = relay.drain().await?;
-            if !relayed.failed.is_empty() {
-                return Err(CliError::Publish(relayed.failed.len()));
-            }
-        }
-    }
-    Ok(if refused == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
 }
 
 fn featurize_lines(path: &str, describe: bool) -> Result<ExitCode, CliError> {

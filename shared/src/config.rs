@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::policy::{Policy, PolicyError};
+#[cfg(feature = "model")]
 use crate::screening::model::{ModelError, ModelSource};
+#[cfg(feature = "model")]
 use crate::screening::Screener;
 
 /// Environment variable naming a policy file that replaces the embedded one.
@@ -43,6 +45,7 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    #[cfg(feature = "model")]
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -71,6 +74,7 @@ impl PolicySource {
     }
 }
 
+#[cfg(feature = "model")]
 /// A model path setting: `off` is rules alone, a path is a manifest, unset is `default`.
 fn model_setting(value: Option<String>, default: Option<ModelSource>) -> Option<ModelSource> {
     match value.as_deref() {
@@ -80,6 +84,7 @@ fn model_setting(value: Option<String>, default: Option<ModelSource>) -> Option<
     }
 }
 
+#[cfg(feature = "model")]
 /// One screener's policy and model; `model: None` is rules alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScreenerSource {
@@ -87,6 +92,7 @@ pub struct ScreenerSource {
     pub model: Option<ModelSource>,
 }
 
+#[cfg(feature = "model")]
 impl ScreenerSource {
     pub fn load(&self) -> Result<Screener, ConfigError> {
         let screener = Screener::new(self.policy.load()?);
@@ -97,6 +103,7 @@ impl ScreenerSource {
     }
 }
 
+#[cfg(feature = "model")]
 /// The active screener and, when a candidate is configured, its shadow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScreeningSetup {
@@ -104,6 +111,7 @@ pub struct ScreeningSetup {
     pub shadow: Option<ScreenerSource>,
 }
 
+#[cfg(feature = "model")]
 impl ScreeningSetup {
     pub fn from_env() -> Self {
         Self::from_vars(optional_var)
@@ -140,12 +148,14 @@ impl ScreeningSetup {
 
 /// Settings of the screen-submission function: a verdict's alert and automatic strikes are
 /// written to the table's outbox.
+#[cfg(feature = "model")]
 #[derive(Debug, Clone)]
 pub struct ScreenConfig {
     pub screening: ScreeningSetup,
     pub table: String,
 }
 
+#[cfg(feature = "model")]
 impl ScreenConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(ScreenConfig {
@@ -171,6 +181,7 @@ impl EscalationConfig {
     }
 }
 
+#[cfg(feature = "model")]
 /// Settings of the report-intake function.
 #[derive(Debug, Clone)]
 pub struct ReportConfig {
@@ -179,6 +190,7 @@ pub struct ReportConfig {
     pub table: String,
 }
 
+#[cfg(feature = "model")]
 impl ReportConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(ReportConfig {
@@ -209,7 +221,7 @@ impl PublisherConfig {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "model"))]
 mod tests {
     use super::*;
     use std::collections::HashMap;

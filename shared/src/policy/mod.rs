@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod gate;
 pub mod ladder;
 pub mod reports;
 pub mod rules;
@@ -20,7 +21,7 @@ pub mod rules;
 use crate::taxonomy::{Category, Severity, SubmissionKind, UnknownCategory};
 use ladder::{LadderPolicy, SeverityPoints};
 use reports::ReportPolicy;
-use rules::{CompiledRule, RuleEngine, RulesError};
+use rules::{Compilation, RuleEngine, RuleSource, RulesError};
 
 /// The policy shipped in the binary.
 pub const EMBEDDED_POLICY_TOML: &str = include_str!("../../policy/default.toml");
@@ -53,10 +54,10 @@ pub enum PolicyError {
     Regex {
         rule: String,
         pattern: String,
-        source: Box<regex::Error>,
+        source: Box<regex_automata::meta::BuildError>,
     },
     #[error(transparent)]
-    Rules(#[from] RulesError),
+    Rules(RulesError),
     #[error("ladder: {0}")]
     Ladder(String),
     #[error("reports: {0}")]
@@ -209,10 +210,12 @@ struct RuleFile {
 // ---- loading ------------------------------------------------------------------------------
 
 impl Policy {
-    /// The policy compiled into the binary. It is covered by tests, so failing here is a
-    /// build defect, not an operator error; the error is still returned, not panicked.
+    /// The policy compiled into the binary. It is covered by the build and the tests, so
+    /// failing here is a build defect, not an operator error; the error is still
+    /// returned, not panicked. Its patterns are compiled on first use, with the gates the
+    /// build computed: a cold start pays only for the patterns its texts need.
     pub fn embedded() -> Result<Self, PolicyError> {
-        Self::from_toml_str(EMBEDDED_POLICY_TOML)
+        Self::parse(EMBEDDED_POLICY_TOML, Compilation::OnFirstUse)
     }
 
     /// Reads and checks a policy file.
@@ -224,8 +227,12 @@ impl Policy {
         Self::from_toml_str(&text)
     }
 
-    /// Parses and checks a policy document.
+    /// Parses and checks a policy document, every pattern compiled.
     pub fn from_toml_str(text: &str) -> Result<Self, PolicyError> {
+        Self::parse(text, Compilation::AtLoad)
+    }
+
+    fn parse(text: &str, compilation: Compilation) -> Result<Self, PolicyError> {
         let file: PolicyFile = toml::from_str(text)?;
         non_empty("version", &file.version)?;
 
@@ -236,32 +243,39 @@ impl Policy {
 
         let mut categories = Vec::with_capacity(Category::ALL.len());
         let mut category_exceptions = Vec::with_capacity(Category::ALL.len());
-        let mut compiled_rules = Vec::new();
+        let mut rules = Vec::new();
         let mut rule_ids = HashSet::new();
         for category in Category::ALL {
             let section = sections
                 .remove(&category)
                 .ok_or(PolicyError::MissingCategory(category))?;
             categories.push(check_category(category, &section)?);
-            category_exceptions.push(
-                section
-                    .exceptions
-                    .iter()
-                    .map(|p| compile_checked(&format!("categories.{category}.exceptions"), p))
-                    .collect::<Result<Vec<_>, _>>()?,
-            );
+            category_exceptions.push(section.exceptions);
             for rule in section.rules {
                 if !rule_ids.insert(rule.id.clone()) {
                     return Err(PolicyError::DuplicateRule(rule.id));
                 }
-                compiled_rules.push(compile_rule(category, rule)?);
+                rules.push(check_rule(category, rule)?);
             }
         }
+        let rules =
+            RuleEngine::new(rules, category_exceptions, compilation).map_err(|e| match e {
+                RulesError::Pattern {
+                    place,
+                    pattern,
+                    source,
+                } => PolicyError::Regex {
+                    rule: place,
+                    pattern,
+                    source,
+                },
+                other => PolicyError::Rules(other),
+            })?;
 
         Ok(Policy {
             version: file.version,
             categories,
-            rules: RuleEngine::new(compiled_rules, category_exceptions)?,
+            rules,
             ladder: check_ladder(file.ladder)?,
             reports: check_reports(file.reports)?,
         })
@@ -338,16 +352,7 @@ fn check_category(category: Category, s: &CategoryFile) -> Result<CategoryPolicy
     })
 }
 
-/// Compiles one pattern; the error names where it stands and what it is.
-fn compile_checked(place: &str, pattern: &str) -> Result<regex::Regex, PolicyError> {
-    rules::compile_pattern(pattern).map_err(|source| PolicyError::Regex {
-        rule: place.to_owned(),
-        pattern: pattern.to_owned(),
-        source: Box::new(source),
-    })
-}
-
-fn compile_rule(category: Category, rule: RuleFile) -> Result<CompiledRule, PolicyError> {
+fn check_rule(category: Category, rule: RuleFile) -> Result<RuleSource, PolicyError> {
     if !(rule.weight > 0.0 && rule.weight <= 1.0) {
         return Err(PolicyError::Weight {
             rule: rule.id,
@@ -357,25 +362,14 @@ fn compile_rule(category: Category, rule: RuleFile) -> Result<CompiledRule, Poli
     if rule.regex.is_empty() && rule.keywords.iter().all(|k| k.trim().is_empty()) {
         return Err(PolicyError::EmptyRule(rule.id));
     }
-    let compile = |pattern: &String| compile_checked(&rule.id, pattern);
-    let exceptions = rule
-        .exceptions
-        .iter()
-        .map(compile)
-        .collect::<Result<Vec<_>, _>>()?;
-    let regexes = rule
-        .regex
-        .iter()
-        .map(compile)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(CompiledRule {
+    Ok(RuleSource {
         id: rule.id,
         description: rule.description,
         category,
         weight: rule.weight,
-        regexes,
+        regexes: rule.regex,
         keywords: rule.keywords,
-        exceptions,
+        exceptions: rule.exceptions,
         kinds: rule.kinds,
     })
 }
@@ -432,6 +426,15 @@ keywords = ["kw-{c}"]
                 "{c} has no rule"
             );
         }
+    }
+
+    #[test]
+    fn the_embedded_policy_also_compiles_completely_as_a_policy_file_would() {
+        let policy = Policy::from_toml_str(EMBEDDED_POLICY_TOML).expect("every pattern compiles");
+        assert_eq!(
+            policy.rules().rules().len(),
+            Policy::embedded().unwrap().rules().rules().len()
+        );
     }
 
     #[test]

@@ -83,7 +83,17 @@ impl<R> ScreenDesk<R> {
 
 impl<R: ScreeningRecorder> ScreenDesk<R> {
     pub async fn screen(&self, submission: &Submission) -> Result<ScreenOutcome, ScreenDeskError> {
-        let screening = self.screener.screen_explained(submission);
+        self.deliver(submission, self.screener.screen_explained(submission))
+            .await
+    }
+
+    /// Steps 2 and 3 for a submission this desk's screener has already screened — on
+    /// another thread, say (`anshin screen` screens on every core and delivers in order).
+    pub async fn deliver(
+        &self,
+        submission: &Submission,
+        screening: Screening,
+    ) -> Result<ScreenOutcome, ScreenDeskError> {
         let verdict = &screening.verdict;
         // Ids, categories and scores only: the posting's text never reaches the logs.
         let flagged: Vec<String> = verdict

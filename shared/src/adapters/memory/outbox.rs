@@ -16,7 +16,7 @@ use crate::store::StoreError;
 struct Messages {
     /// Pending messages by id, with the order they were first written in.
     pending: BTreeMap<String, (u64, OutboxMessage)>,
-    /// Every message ever written, in order: what the changes announced.
+    /// Every message ever written, in order: what the changes announced (when logging).
     written: Vec<OutboxMessage>,
     next: u64,
 }
@@ -24,11 +24,23 @@ struct Messages {
 #[derive(Debug, Default)]
 pub struct MemoryOutbox {
     messages: Mutex<Messages>,
+    /// Keep [`MemoryOutbox::written`]; off for a long-running relay (`anshin screen`), whose
+    /// memory must not grow with its input.
+    unlogged: bool,
 }
 
 impl MemoryOutbox {
+    /// An outbox that also logs every message written, for tests and the demo to read.
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// An outbox that keeps only what is pending.
+    pub fn unlogged() -> Arc<Self> {
+        Arc::new(MemoryOutbox {
+            messages: Mutex::default(),
+            unlogged: true,
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Messages> {
@@ -40,7 +52,9 @@ impl MemoryOutbox {
     pub(crate) fn write(&self, messages: &[OutboxMessage]) {
         let mut m = self.lock();
         for message in messages {
-            m.written.push(message.clone());
+            if !self.unlogged {
+                m.written.push(message.clone());
+            }
             if !m.pending.contains_key(&message.id) {
                 let order = m.next;
                 m.next += 1;
@@ -98,8 +112,9 @@ pub fn alerts_in(messages: &[OutboxMessage]) -> Vec<Alert> {
         .collect()
 }
 
-/// Keeps every message published to it and, if asked, prints each to stderr: alerts as
-/// `alert: {json}`, commands as `violation: {json}` or `resolution: {json}`.
+/// Keeps every message published to it, or prints each to stderr and keeps none (so that
+/// `anshin screen` stays in the same memory whatever its input): alerts as `alert: {json}`,
+/// commands as `violation: {json}` or `resolution: {json}`.
 #[derive(Debug, Default)]
 pub struct MemoryPublisher {
     published: Mutex<Vec<OutboxMessage>>,
@@ -144,11 +159,12 @@ impl MessagePublisher for MemoryPublisher {
                 destination: message.destination,
                 reason: e.to_string(),
             })?;
+        } else {
+            self.published
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(message.clone());
         }
-        self.published
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(message.clone());
         Ok(())
     }
 }
