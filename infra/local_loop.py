@@ -11,8 +11,8 @@ builds each function exactly as `cargo lambda watch` will run it
 (`cargo run --manifest-path functions/<name>/Cargo.toml --bin <name>`, dev profile, that
 package's own features) so that the watcher's build is a no-op, starts one watcher per
 function on free ports with the functions' environment pointing at moto, invokes them
-through `cargo lambda invoke`, reads what SNS received from moto's
-`/moto-api/data.json`, and stops every process it started, however it ends.
+through `cargo lambda invoke`, records what SNS accepted through an SQS queue subscribed
+to each topic, and stops every process it started, however it ends.
 
 Two event sources are emulated here, as AWS would run them:
 - the table's stream → outbox-publisher: after each invocation the loop reads the new
@@ -160,6 +160,17 @@ class Emulator:
         ]
         self.resolution_topic = self.sns.create_topic(
             Name=f"anshin-local-resolutions-{suffix}")["TopicArn"]
+        # What SNS accepts is recorded through one SQS queue subscribed to each topic, as a
+        # real subscriber would see it; moto's whole-state dump is never read back.
+        self.sqs = boto3.client("sqs", **kw)
+        self.recorders = {}
+        for topic in (self.alert_topic, self.escalation_topic, self.resolution_topic):
+            name = topic.rsplit(":", 1)[1] + "-recorder"
+            queue_url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+            queue_arn = self.sqs.get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+            self.recorders[topic] = (queue_url, [])
         # The same key schema, sweep index, stream and TTL attribute as infra/template.yaml.
         self.dynamodb.create_table(
             TableName=self.table,
@@ -245,23 +256,24 @@ class Emulator:
         return env
 
     def sent(self, topic_arn):
-        """What SNS accepted on a topic, as moto recorded it."""
-        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=10) as r:
-            data = json.load(r)
-        notifications = []
-        for topic in data.get("sns", {}).get("Topic", []):
-            if topic.get("arn") != topic_arn:
-                continue
-            for message_id, message, subject, attributes, *_ in topic.get("sent_notifications", []):
-                notifications.append(
-                    {
-                        "message_id": message_id,
-                        "message": message,
-                        "subject": subject,
-                        "attributes": attributes or {},
-                    }
-                )
-        return notifications
+        """Everything SNS accepted on a topic so far, in order: what arrived on its recorder
+        queue since the last call, appended to what was recorded before."""
+        queue_url, recorded = self.recorders[topic_arn]
+        while True:
+            page = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                            WaitTimeSeconds=0)
+            messages = page.get("Messages", [])
+            if not messages:
+                return list(recorded)
+            for m in messages:
+                envelope = json.loads(m["Body"])
+                recorded.append({
+                    "message_id": envelope["MessageId"],
+                    "message": envelope["Message"],
+                    "subject": envelope.get("Subject"),
+                    "attributes": envelope.get("MessageAttributes") or {},
+                })
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
 
     def item(self, pk, sk):
         return self.dynamodb.get_item(
@@ -524,13 +536,13 @@ def main():
         signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     total = time.monotonic()
     try:
-        # A moto of our own: small, so that reading back its data.json stays quick.
+        # A moto of our own, so that nothing another run left behind is counted.
         port = free_port()
         proc, moto_log = processes.start(
             "moto", [sys.executable, str(ROOT / "tests" / "moto_server.py"), "-H", "127.0.0.1",
                      "-p", str(port)])
         endpoint = f"http://127.0.0.1:{port}"
-        wait_until(lambda: http_ok(f"{endpoint}/moto-api/data.json"), "moto", START_TIMEOUT_S,
+        wait_until(lambda: http_ok(f"{endpoint}/moto-api/"), "moto", START_TIMEOUT_S,
                    proc, moto_log)
         log(f"moto on {endpoint}")
         emulator = Emulator(endpoint, f"{os.getpid()}-{int(time.time())}")

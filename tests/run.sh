@@ -28,7 +28,7 @@ trap stop_moto EXIT INT TERM
 
 endpoint="http://127.0.0.1:$port"
 for _ in $(seq 1 100); do
-  if curl -fsS -o /dev/null "$endpoint/moto-api/data.json" 2>/dev/null; then break; fi
+  if curl -fsS -o /dev/null "$endpoint/moto-api/" 2>/dev/null; then break; fi
   if ! kill -0 "$moto_pid" 2>/dev/null; then
     echo "tests/run.sh: moto exited; its log:" >&2
     cat "$moto_log" >&2
@@ -36,7 +36,7 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.2
 done
-curl -fsS -o /dev/null "$endpoint/moto-api/data.json" || { echo "tests/run.sh: moto did not answer on $endpoint" >&2; exit 1; }
+curl -fsS -o /dev/null "$endpoint/moto-api/" || { echo "tests/run.sh: moto did not answer on $endpoint" >&2; exit 1; }
 echo "tests/run.sh: moto on $endpoint" >&2
 
 export ANSHIN_TEST_AWS_ENDPOINT="$endpoint"
