@@ -13,11 +13,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod discussion;
 pub mod ladder;
 pub mod reports;
 pub mod rules;
 
 use crate::taxonomy::{Category, Severity, SubmissionKind, UnknownCategory};
+use discussion::{DiscussionFile, DiscussionSignals};
 use ladder::{LadderPolicy, SeverityPoints};
 use reports::ReportPolicy;
 use rules::{CompiledRule, RuleEngine, RulesError};
@@ -61,6 +63,8 @@ pub enum PolicyError {
     Ladder(String),
     #[error("reports: {0}")]
     Reports(String),
+    #[error("discussion: {0}")]
+    Discussion(String),
 }
 
 /// One category's settings, as the screener uses them.
@@ -87,6 +91,7 @@ pub struct Policy {
     /// Indexed by [`Category::index`], so lookups need no map.
     categories: Vec<CategoryPolicy>,
     rules: RuleEngine,
+    discussion: DiscussionSignals,
     ladder: LadderPolicy,
     reports: ReportPolicy,
 }
@@ -100,6 +105,8 @@ struct PolicyFile {
     ladder: LadderFile,
     reports: ReportPolicy,
     categories: BTreeMap<String, CategoryFile>,
+    /// Optional: without it no text counts as discussing a violation.
+    discussion: Option<DiscussionFile>,
 }
 
 #[derive(Deserialize)]
@@ -259,6 +266,10 @@ impl Policy {
             version: file.version,
             categories,
             rules: RuleEngine::new(compiled_rules, category_exceptions)?,
+            discussion: match file.discussion {
+                Some(section) => DiscussionSignals::compile(section)?,
+                None => DiscussionSignals::default(),
+            },
             ladder: check_ladder(file.ladder)?,
             reports: check_reports(file.reports)?,
         })
@@ -274,6 +285,11 @@ impl Policy {
 
     pub fn rules(&self) -> &RuleEngine {
         &self.rules
+    }
+
+    /// The marks of a text that talks about a violation rather than committing one.
+    pub fn discussion(&self) -> &DiscussionSignals {
+        &self.discussion
     }
 
     pub fn ladder(&self) -> &LadderPolicy {
