@@ -39,6 +39,8 @@ pub struct EvalError {
     /// category: the verdict keeps no evidence below the review threshold).
     pub rules: Vec<String>,
     pub evidence: Vec<Evidence>,
+    /// The discussion signals found: the text was read as talking about violations.
+    pub discussion: Vec<String>,
     pub title: Option<String>,
     pub body: String,
 }
@@ -77,6 +79,7 @@ pub fn collect_errors(
                 review_threshold: review_threshold(category),
                 rules: finding.map(|f| f.rules.clone()).unwrap_or_default(),
                 evidence: finding.map(|f| f.evidence.clone()).unwrap_or_default(),
+                discussion: screening.discussion.clone(),
                 title: submission.title().map(str::to_owned),
                 body: submission.body().to_owned(),
             });
