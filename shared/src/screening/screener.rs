@@ -258,8 +258,12 @@ impl Screener {
                 rule_score
             };
             agreement[category.index()] = model_agrees;
+            // The higher source's score, except that rules which reach the hide threshold by
+            // themselves keep the finding: what they quoted is what an automatic strike rests on.
             let (score, source) = match model_score {
-                Some(m) if m > rule_score => (m, ScoreSource::Model),
+                Some(m) if m > rule_score && rule_score < settings.hide_threshold => {
+                    (m, ScoreSource::Model)
+                }
                 _ => (rule_score, ScoreSource::Rule),
             };
             if score < settings.review_threshold {
@@ -488,6 +492,11 @@ mod tests {
             "the rule still flags it"
         );
         assert_eq!(with_model(0.6).decision, Decision::Hide, "the model agrees");
+        // The model is surer than the rule, but the rule reached hide by itself: the finding
+        // stays the rule's, with its score (an automatic strike rests on that).
+        let surer = with_model(0.99);
+        assert_eq!(surer.categories[0].source, ScoreSource::Rule);
+        assert_eq!(surer.categories[0].score, 0.95);
     }
 
     #[test]
