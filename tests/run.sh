@@ -47,8 +47,14 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 
 cargo test --workspace --all-targets "$@"
 
+# The data step: pinned public datasets fetched and checked, near-duplicates removed.
+"$venv/bin/python" "$root/shared/model/test_sources.py"
+
 # The shipped model must be exactly what the training script makes from the repo's data:
-# retrain (features from this build's `anshin featurize`) and compare hashes.
+# retrain (features from this build's `anshin featurize`) and compare hashes. Without
+# ../shared/data beside the checkout, --fetch first brings the pinned public datasets (and
+# fails clearly when it cannot); with it, --fetch has nothing to do.
+"$venv/bin/python" "$root/shared/model/train.py" --fetch
 "$venv/bin/python" "$root/shared/model/train.py" --check
 
 # The deployable stack, checked statically: cfn-lint must report nothing, checkov no failed

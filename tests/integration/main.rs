@@ -2,6 +2,7 @@
 //! the moto emulator the AWS adapter tests need.
 
 mod architecture;
+mod cli_eval;
 mod cli_feedback;
 mod cli_processes;
 mod dynamodb_round_trips;

@@ -13,12 +13,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod discussion;
 pub mod gate;
 pub mod ladder;
 pub mod reports;
 pub mod rules;
 
 use crate::taxonomy::{Category, Severity, SubmissionKind, UnknownCategory};
+use discussion::{DiscussionFile, DiscussionSignals};
 use ladder::{LadderPolicy, SeverityPoints};
 use reports::ReportPolicy;
 use rules::{Compilation, RuleEngine, RuleSource, RulesError};
@@ -62,6 +64,8 @@ pub enum PolicyError {
     Ladder(String),
     #[error("reports: {0}")]
     Reports(String),
+    #[error("discussion: {0}")]
+    Discussion(String),
 }
 
 /// One category's settings, as the screener uses them.
@@ -88,6 +92,7 @@ pub struct Policy {
     /// Indexed by [`Category::index`], so lookups need no map.
     categories: Vec<CategoryPolicy>,
     rules: RuleEngine,
+    discussion: DiscussionSignals,
     ladder: LadderPolicy,
     reports: ReportPolicy,
 }
@@ -101,6 +106,8 @@ struct PolicyFile {
     ladder: LadderFile,
     reports: ReportPolicy,
     categories: BTreeMap<String, CategoryFile>,
+    /// Optional: without it no text counts as discussing a violation.
+    discussion: Option<DiscussionFile>,
 }
 
 #[derive(Deserialize)]
@@ -276,6 +283,10 @@ impl Policy {
             version: file.version,
             categories,
             rules,
+            discussion: match file.discussion {
+                Some(section) => DiscussionSignals::compile(section)?,
+                None => DiscussionSignals::default(),
+            },
             ladder: check_ladder(file.ladder)?,
             reports: check_reports(file.reports)?,
         })
@@ -291,6 +302,11 @@ impl Policy {
 
     pub fn rules(&self) -> &RuleEngine {
         &self.rules
+    }
+
+    /// The marks of a text that talks about a violation rather than committing one.
+    pub fn discussion(&self) -> &DiscussionSignals {
+        &self.discussion
     }
 
     pub fn ladder(&self) -> &LadderPolicy {
@@ -349,6 +365,16 @@ fn check_category(category: Category, s: &CategoryFile) -> Result<CategoryPolicy
         hide_threshold: s.hide_threshold,
         message_ja: s.message_ja.clone(),
         message_en: s.message_en.clone(),
+    })
+}
+
+/// One policy pattern outside the rules (a discussion signal), compiled as the engine
+/// compiles its own, its place named in the error.
+fn compile_checked(place: &str, pattern: &str) -> Result<regex_automata::meta::Regex, PolicyError> {
+    rules::compile_pattern(pattern).map_err(|source| PolicyError::Regex {
+        rule: place.to_owned(),
+        pattern: pattern.to_owned(),
+        source,
     })
 }
 
