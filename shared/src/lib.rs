@@ -8,9 +8,10 @@
 //!   may report.
 //! - [`input`]: [`InvalidInput`] (a refusal naming the field, never echoing it), [`input::Id`],
 //!   bounded text, one parser for closed vocabularies.
-//! - [`clock`] (the time port), [`digest`] (stable keys, content hashes), [`store`] (the
-//!   store error and the one optimistic-retry loop), [`delivery`] (direct or SNS-wrapped
-//!   commands), [`metrics`] (CloudWatch EMF lines).
+//! - [`clock`] (the time port), [`deadline`] (the invocation's remaining time),
+//!   [`digest`] (stable keys, content hashes), [`store`] (the store error and the one
+//!   optimistic-retry loop), [`delivery`] (direct or SNS-wrapped commands), [`metrics`]
+//!   (CloudWatch EMF lines).
 //! - [`text`]: the normaliser that undoes evasions, with a map back to the original.
 //!
 //! **Policy** — [`policy`]: the versioned guideline file: categories, the rules engine,
@@ -33,6 +34,7 @@
 
 // Kernel
 pub mod clock;
+pub mod deadline;
 pub mod delivery;
 pub mod digest;
 pub mod input;

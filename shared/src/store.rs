@@ -16,6 +16,14 @@ pub enum StoreError {
     /// succeed.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The store refused for capacity (throttling) after the SDK's own retries; the
+    /// invocation fails so that its source retries it later, with nothing written.
+    #[error("store throttled: {0}")]
+    Throttled(String),
+    /// The store refused the request as invalid (a validation error, an item over the size
+    /// limit): the same request will be refused again, so it is never retried.
+    #[error("store rejected the request: {0}")]
+    Rejected(String),
     /// An item could not be encoded or decoded: a defect in this build, or an item written
     /// by an incompatible one — not an outage, and retrying will not help.
     #[error("stored item does not fit this build: {0}")]
@@ -24,6 +32,20 @@ pub enum StoreError {
     /// carry failed, an item vanished between two reads): a defect, logged as one.
     #[error("store answered inconsistently: {0}")]
     Inconsistent(String),
+}
+
+impl StoreError {
+    /// The `errorType` a function answers with: what the caller should do about it —
+    /// retry later (`StoreUnavailable`, `StoreThrottled`), fix the request
+    /// (`StoreRejected`), or call an engineer (`InternalError`).
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            StoreError::Unavailable(_) => "StoreUnavailable",
+            StoreError::Throttled(_) => "StoreThrottled",
+            StoreError::Rejected(_) => "StoreRejected",
+            StoreError::Malformed(_) | StoreError::Inconsistent(_) => "InternalError",
+        }
+    }
 }
 
 /// One try of an optimistic write.
@@ -43,7 +65,9 @@ pub struct RetryBudget {
 
 /// Runs `attempt` until it is done, pausing after each conflict (short, growing, jittered
 /// pauses, so that writers racing on one item spread out); after `budget` conflicts in a
-/// row, gives up with `exhausted()`. An error from an attempt ends the loop at once.
+/// row, or when the next pause would run past the invocation's deadline
+/// ([`crate::deadline`]), gives up with `exhausted()`. An error from an attempt ends the
+/// loop at once.
 pub async fn retry_on_conflict<T, E, Fut>(
     budget: RetryBudget,
     mut attempt: impl FnMut() -> Fut,
@@ -55,7 +79,13 @@ where
     for n in 0..budget.attempts {
         match attempt().await? {
             Attempt::Done(value) => return Ok(value),
-            Attempt::Conflict => tokio::time::sleep(backoff(n)).await,
+            Attempt::Conflict => {
+                let pause = backoff(n);
+                if !crate::deadline::allows(pause) {
+                    break;
+                }
+                tokio::time::sleep(pause).await;
+            }
         }
     }
     Err(exhausted())
@@ -125,6 +155,28 @@ mod tests {
         )
         .await;
         assert_eq!((result, calls.get()), (Err("store down"), 1));
+    }
+
+    #[tokio::test]
+    async fn the_invocation_deadline_ends_the_loop_before_its_budget() {
+        let calls = Cell::new(0);
+        let deadline = std::time::Instant::now() + Duration::from_millis(20);
+        let result: Result<(), &str> = crate::deadline::within(
+            deadline,
+            retry_on_conflict(
+                RetryBudget { attempts: 10_000 },
+                || {
+                    calls.set(calls.get() + 1);
+                    async { Ok(Attempt::Conflict) }
+                },
+                || "exhausted",
+            ),
+        )
+        .await;
+        assert_eq!(result, Err("exhausted"));
+        // 20 ms hold a handful of 1–32 ms pauses, nowhere near the budget.
+        assert!(calls.get() < 20, "{} attempts", calls.get());
+        assert!(std::time::Instant::now() < deadline + Duration::from_millis(5));
     }
 
     #[test]

@@ -13,7 +13,8 @@ const LAYERS: [(&str, &[&str]); 5] = [
     (
         "kernel",
         &[
-            "taxonomy", "input", "clock", "digest", "store", "delivery", "metrics", "text",
+            "taxonomy", "input", "clock", "deadline", "digest", "store", "delivery", "metrics",
+            "text",
         ],
     ),
     ("policy", &["policy"]),

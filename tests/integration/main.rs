@@ -7,6 +7,7 @@ mod cli_feedback;
 mod cli_processes;
 mod dynamodb_round_trips;
 mod escalation_suite;
+mod faults;
 mod model_parity;
 mod outbox_publisher_handler;
 mod report_intake_handler;

@@ -43,8 +43,7 @@ impl From<PublisherError> for Diagnostic {
     fn from(error: PublisherError) -> Self {
         let error_type = match &error {
             PublisherError::InvalidInput(_) => "InvalidInput",
-            PublisherError::Store(StoreError::Unavailable(_)) => "StoreUnavailable",
-            PublisherError::Store(_) => "InternalError",
+            PublisherError::Store(store) => store.error_type(),
             PublisherError::Undelivered { .. } => "PublishFailed",
         };
         Diagnostic {
@@ -86,7 +85,17 @@ fn is_stream_event(payload: &Value) -> bool {
         })
 }
 
+/// Serves one invocation within its deadline: no retry loop below pauses past the time
+/// Lambda gives it ([`anshin_core::deadline`]).
 pub async fn handle<S: OutboxStore, P: MessagePublisher>(
+    event: LambdaEvent<Value>,
+    relay: &OutboxRelay<S, P>,
+    clock: &dyn Clock,
+) -> Result<Reply, PublisherError> {
+    anshin_core::deadline::for_invocation(event.context.deadline, serve(event, relay, clock)).await
+}
+
+async fn serve<S: OutboxStore, P: MessagePublisher>(
     event: LambdaEvent<Value>,
     relay: &OutboxRelay<S, P>,
     clock: &dyn Clock,

@@ -6,7 +6,6 @@ use anshin_core::adapters::aws::{DynamoOutboxStore, SnsPublisher, TopicArns};
 use anshin_core::clock::{Clock, SystemClock};
 use anshin_core::config::PublisherConfig;
 use anshin_core::outbox::OutboxRelay;
-use aws_config::BehaviorVersion;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use outbox_publisher::handle;
 use serde_json::Value;
@@ -15,7 +14,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = PublisherConfig::from_env()?;
-    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let aws = anshin_core::adapters::aws::sdk::load().await;
     let relay = OutboxRelay::new(
         DynamoOutboxStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table),
         SnsPublisher::new(

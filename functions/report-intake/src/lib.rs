@@ -14,7 +14,6 @@
 use anshin_core::delivery::{self, Delivery};
 use anshin_core::metrics::{self, Unit};
 use anshin_core::reports::{ReportCommand, ReportDesk, ReportError, ReportResponse, ReportStore};
-use anshin_core::store::StoreError;
 use anshin_core::InvalidInput;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
@@ -39,10 +38,7 @@ impl From<ReportIntakeError> for Diagnostic {
                 ReportError::ConflictingResolution(_) => "Conflict",
                 ReportError::CategoryNeeded => "InvalidInput",
                 ReportError::Contention => "Contention",
-                ReportError::Store(StoreError::Unavailable(_)) => "ReportStoreUnavailable",
-                ReportError::Store(StoreError::Malformed(_) | StoreError::Inconsistent(_)) => {
-                    "InternalError"
-                }
+                ReportError::Store(store) => store.error_type(),
             },
         };
         Diagnostic {
@@ -74,7 +70,16 @@ pub enum Reply {
     Batch(Vec<ReportResponse>),
 }
 
+/// Serves one invocation within its deadline: no retry loop below pauses past the time
+/// Lambda gives it ([`anshin_core::deadline`]).
 pub async fn handle<S: ReportStore>(
+    event: LambdaEvent<Value>,
+    desk: &ReportDesk<S>,
+) -> Result<Reply, ReportIntakeError> {
+    anshin_core::deadline::for_invocation(event.context.deadline, serve(event, desk)).await
+}
+
+async fn serve<S: ReportStore>(
     event: LambdaEvent<Value>,
     desk: &ReportDesk<S>,
 ) -> Result<Reply, ReportIntakeError> {

@@ -10,7 +10,6 @@ use anshin_core::adapters::aws::DynamoReportStore;
 use anshin_core::clock::SystemClock;
 use anshin_core::config::ReportConfig;
 use anshin_core::reports::ReportDesk;
-use aws_config::BehaviorVersion;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use report_intake::handle;
 use serde_json::Value;
@@ -20,7 +19,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = ReportConfig::from_env()?;
     let screener = config.screener.load()?;
-    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let aws = anshin_core::adapters::aws::sdk::load().await;
     let desk = ReportDesk::new(
         DynamoReportStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table),
         screener,

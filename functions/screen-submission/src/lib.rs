@@ -15,7 +15,6 @@
 
 use anshin_core::metrics::{self, Unit};
 use anshin_core::screening::{ScreenDesk, ScreenDeskError, ScreeningRecorder, Submission};
-use anshin_core::store::StoreError;
 use anshin_core::verdict::Verdict;
 use anshin_core::InvalidInput;
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -41,13 +40,8 @@ impl From<ScreenSubmissionError> for Diagnostic {
     fn from(error: ScreenSubmissionError) -> Self {
         let error_type = match &error {
             ScreenSubmissionError::InvalidInput(_) => "InvalidInput",
-            ScreenSubmissionError::Record(ScreenDeskError::Record(StoreError::Unavailable(_))) => {
-                "StoreUnavailable"
-            }
-            ScreenSubmissionError::Record(
-                ScreenDeskError::Record(StoreError::Malformed(_) | StoreError::Inconsistent(_))
-                | ScreenDeskError::Encoding(_),
-            ) => "InternalError",
+            ScreenSubmissionError::Record(ScreenDeskError::Record(store)) => store.error_type(),
+            ScreenSubmissionError::Record(ScreenDeskError::Encoding(_)) => "InternalError",
         };
         Diagnostic {
             error_type: error_type.to_owned(),
@@ -58,7 +52,16 @@ impl From<ScreenSubmissionError> for Diagnostic {
 
 /// Screens the submission in `event`; the desk records the alert and automatic strikes
 /// when the verdict calls for them.
+/// Serves one invocation within its deadline: no retry loop below pauses past the time
+/// Lambda gives it ([`anshin_core::deadline`]).
 pub async fn handle<R: ScreeningRecorder>(
+    event: LambdaEvent<Value>,
+    desk: &ScreenDesk<R>,
+) -> Result<Verdict, ScreenSubmissionError> {
+    anshin_core::deadline::for_invocation(event.context.deadline, serve(event, desk)).await
+}
+
+async fn serve<R: ScreeningRecorder>(
     event: LambdaEvent<Value>,
     desk: &ScreenDesk<R>,
 ) -> Result<Verdict, ScreenSubmissionError> {

@@ -1,12 +1,15 @@
 //! Lambda entry point: read config, build clients once, serve.
 
+// The runtime's service future nests the handler's (screening, recording, the deadline
+// scope) deeply enough to pass rustc's default layout-query depth of 128.
+#![recursion_limit = "256"]
+
 use std::sync::Arc;
 
 use anshin_core::adapters::aws::DynamoScreeningRecorder;
 use anshin_core::clock::SystemClock;
 use anshin_core::config::ScreenConfig;
 use anshin_core::screening::ScreenDesk;
-use aws_config::BehaviorVersion;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use screen_submission::handle;
 use serde_json::Value;
@@ -18,7 +21,7 @@ async fn main() -> Result<(), Error> {
     // Policy, model and any shadow candidate load here, once: a bad file fails the cold
     // start instead of a request.
     let screener = config.screening.load()?;
-    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let aws = anshin_core::adapters::aws::sdk::load().await;
     let desk = ScreenDesk::new(
         screener,
         DynamoScreeningRecorder::new(

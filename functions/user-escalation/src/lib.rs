@@ -15,7 +15,6 @@ use anshin_core::escalation::{
 };
 use anshin_core::input::Vocabulary;
 use anshin_core::metrics::{self, Unit};
-use anshin_core::store::StoreError;
 use anshin_core::InvalidInput;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
@@ -40,10 +39,7 @@ impl From<UserEscalationError> for Diagnostic {
                 | EscalationError::NoPendingWithdrawal(_)
                 | EscalationError::SameApprover { .. } => "Conflict",
                 EscalationError::Contention(_) => "Contention",
-                EscalationError::Store(StoreError::Unavailable(_)) => "LedgerUnavailable",
-                EscalationError::Store(StoreError::Malformed(_) | StoreError::Inconsistent(_)) => {
-                    "InternalError"
-                }
+                EscalationError::Store(store) => store.error_type(),
             },
         };
         Diagnostic {
@@ -80,7 +76,16 @@ fn is_scheduled_tick(payload: &Value) -> bool {
     payload.get("source").and_then(Value::as_str) == Some("aws.events")
 }
 
+/// Serves one invocation within its deadline: no retry loop below pauses past the time
+/// Lambda gives it ([`anshin_core::deadline`]).
 pub async fn handle<S: LedgerStore>(
+    event: LambdaEvent<Value>,
+    escalator: &Escalator<S>,
+) -> Result<Reply, UserEscalationError> {
+    anshin_core::deadline::for_invocation(event.context.deadline, serve(event, escalator)).await
+}
+
+async fn serve<S: LedgerStore>(
     event: LambdaEvent<Value>,
     escalator: &Escalator<S>,
 ) -> Result<Reply, UserEscalationError> {

@@ -10,7 +10,6 @@ use anshin_core::adapters::aws::DynamoLedgerStore;
 use anshin_core::clock::SystemClock;
 use anshin_core::config::EscalationConfig;
 use anshin_core::escalation::Escalator;
-use aws_config::BehaviorVersion;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use user_escalation::handle;
@@ -20,7 +19,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = EscalationConfig::from_env()?;
     let policy = config.policy.load()?;
-    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let aws = anshin_core::adapters::aws::sdk::load().await;
     let escalator = Escalator::new(
         DynamoLedgerStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table),
         policy,

@@ -2,6 +2,7 @@
 //! screening records and the outbox.
 
 pub mod dynamodb;
+pub mod sdk;
 pub mod sns;
 
 pub use dynamodb::{

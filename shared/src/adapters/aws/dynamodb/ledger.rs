@@ -18,14 +18,14 @@
 //! guard failed. Audit keys use the standing's new version, so they are unique per user
 //! and sort in commit order.
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
 use super::outbox::{outbox_put, sweep_partition, SWEEP_SHARDS};
 use super::table::{
-    condition_failed, from_item, get_item, malformed, to_item, unavailable, Item, SWEEP_INDEX,
+    condition_failed, failed, from_item, get_item, malformed, to_item, transaction_conflicted,
+    transaction_failed, Item, SWEEP_INDEX,
 };
 use crate::clock::Timestamp;
 use crate::escalation::ledger::{
@@ -213,13 +213,12 @@ impl LedgerStore for DynamoLedgerStore {
                 _ => CommitError::ViolationAlreadyRevoked,
             });
         }
-        if condition_failed(&error, standing_op) {
+        // Losing a race to another transaction is the same news as a moved version: read
+        // again and retry (the escalator's loop does, within its budget and deadline).
+        if condition_failed(&error, standing_op) || transaction_conflicted(&error) {
             return Err(CommitError::StandingChanged);
         }
-        Err(CommitError::Store(unavailable(
-            "TransactWriteItems",
-            DisplayErrorContext(error),
-        )))
+        Err(CommitError::Store(transaction_failed(error)))
     }
 
     async fn due_for_expiry(
@@ -243,7 +242,7 @@ impl LedgerStore for DynamoLedgerStore {
                 .limit(i32::try_from(limit).unwrap_or(i32::MAX))
                 .send()
                 .await
-                .map_err(|e| unavailable("Query", DisplayErrorContext(e)))?;
+                .map_err(|e| failed("Query", e))?;
             for item in page.items.unwrap_or_default() {
                 let item: StandingItem = from_item(item)?;
                 let user = item.pk.strip_prefix("USER#").unwrap_or(&item.pk).to_owned();
@@ -269,7 +268,7 @@ impl LedgerStore for DynamoLedgerStore {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| unavailable("Query", DisplayErrorContext(e)))?;
+                .map_err(|e| failed("Query", e))?;
             for item in page.items.unwrap_or_default() {
                 records.push(from_item::<AuditItem>(item)?.record);
             }

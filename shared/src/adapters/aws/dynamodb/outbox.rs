@@ -10,12 +10,11 @@
 //! find what the stream did not deliver. The shard spreads the index's partition key so no
 //! one partition takes every write.
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
-use super::table::{from_item, key, malformed, to_item, unavailable, Item, SWEEP_INDEX};
+use super::table::{failed, from_item, key, malformed, to_item, Item, SWEEP_INDEX};
 use crate::digest::stable_key;
 use crate::outbox::{OutboxMessage, OutboxStore};
 use crate::store::StoreError;
@@ -126,7 +125,7 @@ impl OutboxStore for DynamoOutboxStore {
                     .set_exclusive_start_key(start.take())
                     .send()
                     .await
-                    .map_err(|e| unavailable("Query", DisplayErrorContext(e)))?;
+                    .map_err(|e| failed("Query", e))?;
                 for item in page.items.unwrap_or_default() {
                     let item: OutboxItem = from_item(item)?;
                     pending.push((item.written_at, item.message));
@@ -148,7 +147,7 @@ impl OutboxStore for DynamoOutboxStore {
             .set_key(Some(key(format!("{OUTBOX_PREFIX}{id}"), OUTBOX_SK)))
             .send()
             .await
-            .map_err(|e| unavailable("DeleteItem", DisplayErrorContext(e)))?;
+            .map_err(|e| failed("DeleteItem", e))?;
         Ok(())
     }
 }

@@ -19,7 +19,6 @@
 //! only once, together with the reporter's counter, the re-armed tally (at its version)
 //! and the violation it hands on.
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
@@ -28,8 +27,8 @@ use serde::{Deserialize, Serialize};
 
 use super::outbox::outbox_put;
 use super::table::{
-    condition_failed, from_item, get_item, key, malformed, to_item, unavailable, Item,
-    TTL_ATTRIBUTE,
+    condition_failed, failed, from_item, get_item, key, malformed, to_item, transaction_conflicted,
+    transaction_failed, Item, TTL_ATTRIBUTE,
 };
 use crate::policy::reports::ReporterStats;
 use crate::reports::command::ResolutionDecision;
@@ -186,7 +185,7 @@ impl ReportStore for DynamoReportStore {
                     .set_request_items(Some(batch))
                     .send()
                     .await
-                    .map_err(|e| unavailable("BatchGetItem", DisplayErrorContext(e)))?;
+                    .map_err(|e| failed("BatchGetItem", e))?;
                 for item in page
                     .responses
                     .and_then(|mut r| r.remove(&self.table))
@@ -295,13 +294,12 @@ impl ReportStore for DynamoReportStore {
         if condition_failed(&error, 1) {
             return Err(ReportWriteError::RateLimited);
         }
-        if condition_failed(&error, 3) {
+        // Losing a race to another transaction on the tally (another report of the same
+        // target) is the same news as a moved tally version: read again and retry.
+        if condition_failed(&error, 3) || transaction_conflicted(&error) {
             return Err(ReportWriteError::TallyChanged);
         }
-        Err(ReportWriteError::Store(unavailable(
-            "TransactWriteItems",
-            DisplayErrorContext(error),
-        )))
+        Err(ReportWriteError::Store(transaction_failed(error)))
     }
 
     async fn report(&self, report_id: &str) -> Result<Option<ReportRecord>, StoreError> {
@@ -365,11 +363,10 @@ impl ReportStore for DynamoReportStore {
         match result {
             Ok(_) => Ok(()),
             Err(e) if condition_failed(&e, 0) => Err(ResolveWriteError::AlreadyResolved),
-            Err(e) if condition_failed(&e, 2) => Err(ResolveWriteError::TallyChanged),
-            Err(e) => Err(ResolveWriteError::Store(unavailable(
-                "TransactWriteItems",
-                DisplayErrorContext(e),
-            ))),
+            Err(e) if condition_failed(&e, 2) || transaction_conflicted(&e) => {
+                Err(ResolveWriteError::TallyChanged)
+            }
+            Err(e) => Err(ResolveWriteError::Store(transaction_failed(e))),
         }
     }
 }

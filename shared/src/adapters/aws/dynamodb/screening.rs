@@ -1,11 +1,10 @@
 //! The screening recorder on DynamoDB: a verdict's messages go into the outbox in one
 //! transaction.
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::Client;
 
 use super::outbox::outbox_put;
-use super::table::unavailable;
+use super::table::transaction_failed;
 use crate::clock::Clock;
 use crate::outbox::OutboxMessage;
 use crate::screening::{ScreeningRecorder, Submission};
@@ -45,7 +44,7 @@ impl ScreeningRecorder for DynamoScreeningRecorder {
             .set_transact_items(Some(puts))
             .send()
             .await
-            .map_err(|e| unavailable("TransactWriteItems", DisplayErrorContext(e)))?;
+            .map_err(transaction_failed)?;
         Ok(())
     }
 }

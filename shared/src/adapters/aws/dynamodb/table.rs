@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
@@ -27,9 +28,81 @@ pub const TTL_ATTRIBUTE: &str = "ttl";
 /// messages, standings with a strike still to expire) appear in it, by `sweep_at`.
 pub const SWEEP_INDEX: &str = "sweep";
 
-/// A call that failed: DynamoDB unreachable, throttling, or refusing the request.
-pub(crate) fn unavailable(operation: &str, error: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("{operation}: {error}"))
+/// Error codes that mean "over capacity": the SDK has already retried them with its
+/// backoff (see `adapters::aws::sdk_config`), so what reaches us is for the caller to
+/// retry later.
+const THROTTLED: &[&str] = &[
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    // The same, as cancellation reasons inside a transaction.
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+];
+
+/// Error codes that mean "this request will never pass": a defect or an item too large.
+const REJECTED: &[&str] = &[
+    "ValidationException",
+    "ItemCollectionSizeLimitExceededException",
+    "SerializationException",
+    // As cancellation reasons inside a transaction.
+    "ValidationError",
+    "ItemCollectionSizeLimitExceeded",
+];
+
+/// A failed call, sorted by what may be done about it. Throttling and rejection carry
+/// only the operation and DynamoDB's error code: a validation message can quote the
+/// item, and item text must never reach a log.
+pub(crate) fn failed<E>(operation: &str, error: SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match error.code() {
+        Some(code) if THROTTLED.contains(&code) => {
+            return StoreError::Throttled(format!("{operation}: {code}"))
+        }
+        Some(code) if REJECTED.contains(&code) => {
+            return StoreError::Rejected(format!("{operation}: {code}"))
+        }
+        _ => {}
+    }
+    StoreError::Unavailable(format!("{operation}: {}", DisplayErrorContext(error)))
+}
+
+/// The codes of a cancelled transaction's parts, where it was one.
+fn cancellation_codes(error: &SdkError<TransactWriteItemsError, HttpResponse>) -> Vec<&str> {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+            .cancellation_reasons()
+            .iter()
+            .filter_map(|r| r.code())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A failed transaction, sorted like [`failed`], its parts' reasons included.
+pub(crate) fn transaction_failed(
+    error: SdkError<TransactWriteItemsError, HttpResponse>,
+) -> StoreError {
+    let reasons = cancellation_codes(&error);
+    if let Some(code) = reasons.iter().find(|c| THROTTLED.contains(c)) {
+        return StoreError::Throttled(format!("TransactWriteItems: {code}"));
+    }
+    if let Some(code) = reasons.iter().find(|c| REJECTED.contains(c)) {
+        return StoreError::Rejected(format!("TransactWriteItems: {code}"));
+    }
+    failed("TransactWriteItems", error)
+}
+
+/// Whether the transaction lost a race with another transaction on one of its items
+/// (DynamoDB cancels it whole): the writer should read again and retry, exactly as when
+/// its own guard failed.
+pub(crate) fn transaction_conflicted(
+    error: &SdkError<TransactWriteItemsError, HttpResponse>,
+) -> bool {
+    error.code() == Some("TransactionConflictException")
+        || cancellation_codes(error).contains(&"TransactionConflict")
 }
 
 /// A request this build could not put together, or an item it could not read.
@@ -100,7 +173,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .stream_specification(stream)
         .send()
         .await
-        .map_err(|e| unavailable("CreateTable", DisplayErrorContext(e)))?;
+        .map_err(|e| failed("CreateTable", e))?;
     // Report rate counters carry a `ttl`; DynamoDB deletes them once it has passed.
     let ttl = TimeToLiveSpecification::builder()
         .enabled(true)
@@ -113,7 +186,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .time_to_live_specification(ttl)
         .send()
         .await
-        .map_err(|e| unavailable("UpdateTimeToLive", DisplayErrorContext(e)))?;
+        .map_err(|e| failed("UpdateTimeToLive", e))?;
     Ok(())
 }
 
@@ -132,16 +205,13 @@ pub(crate) async fn get_item(
         .send()
         .await
         .map(|o| o.item)
-        .map_err(|e| unavailable("GetItem", DisplayErrorContext(e)))
+        .map_err(|e| failed("GetItem", e))
 }
 
 /// Whether the transaction was cancelled because the operation at `index` failed its
 /// condition.
 pub(crate) fn condition_failed(
-    error: &aws_sdk_dynamodb::error::SdkError<
-        TransactWriteItemsError,
-        aws_sdk_dynamodb::config::http::HttpResponse,
-    >,
+    error: &SdkError<TransactWriteItemsError, HttpResponse>,
     index: usize,
 ) -> bool {
     match error.as_service_error() {
