@@ -17,17 +17,23 @@ use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use report_intake::handle;
 use serde_json::Value;
 
-use crate::support::{assert_names_every_event_in, assert_refused_naming, event, fixture};
+use crate::support::{
+    assert_names_every_event_in, assert_refused_naming, event, fixture, sns_event,
+};
+
+/// The topic support's resolutions come through (the console's path).
+const RESOLUTION_TOPIC: &str =
+    "arn:aws:sns:ap-northeast-1:123456789012:anshin-prod-report-resolutions";
 
 const WITH_SUBMISSION: &str =
     include_str!("../../events/report-intake/report-with-submission.json");
 const REPORT_USER: &str = include_str!("../../events/report-intake/report-user.json");
-const CONFIRMED: &str = include_str!("../../events/report-intake/resolution-confirmed.json");
-const REJECTED: &str = include_str!("../../events/report-intake/resolution-rejected.json");
+const CONFIRMED: &str = include_str!("../../events/report-intake/sns-resolution-confirmed.json");
+const REJECTED: &str = include_str!("../../events/report-intake/sns-resolution-rejected.json");
 
 /// Each malformed fixture in `events/report-intake/invalid/` with the field its error must
 /// name.
-const MALFORMED: [(&str, &str); 7] = [
+const MALFORMED: [(&str, &str); 8] = [
     ("self-report.json", "target_user_id"),
     ("unknown-category.json", "category"),
     ("missing-reporter.json", "reporter_id"),
@@ -38,16 +44,17 @@ const MALFORMED: [(&str, &str); 7] = [
         "sns-unknown-decision.json",
         "Records[0].Sns.Message.decision",
     ),
+    // Deciding reports is support's, through the console's path, never the platform's.
+    ("resolution-by-direct-invocation.json", "type"),
 ];
 
 /// Every well-formed fixture in `events/report-intake/`, in order, with what it must get:
 /// `Ok` or the error type (the rejection after the confirmation is a conflict).
-const SEQUENCE: [(&str, Result<(), &str>); 5] = [
+const SEQUENCE: [(&str, Result<(), &str>); 4] = [
     ("report-user.json", Ok(())),
     ("report-with-submission.json", Ok(())),
-    ("resolution-confirmed.json", Ok(())),
     ("sns-resolution-confirmed.json", Ok(())),
-    ("resolution-rejected.json", Err("Conflict")),
+    ("sns-resolution-rejected.json", Err("Conflict")),
 ];
 
 /// The report desk on memory stores, with user-escalation behind its outbox.
@@ -132,7 +139,7 @@ async fn a_report_then_its_confirmation_strike_the_reported_user_once() {
     assert_eq!(answer["report_id"], "rep-platform-000871");
     for _ in 0..2 {
         let resolved = invoke(CONFIRMED, &desk).await.unwrap();
-        assert_eq!(resolved["status"], "confirmed");
+        assert_eq!(resolved[0]["status"], "confirmed");
     }
     let standing = desk.standing_after_delivery("client-4410").await;
     assert_eq!(standing.active_strikes.len(), 1);
@@ -142,6 +149,27 @@ async fn a_report_then_its_confirmation_strike_the_reported_user_once() {
     assert_eq!(
         invoke(REJECTED, &desk).await.unwrap_err().error_type,
         "Conflict"
+    );
+}
+
+#[tokio::test]
+async fn a_resolution_invoked_directly_by_the_platform_is_refused_and_decides_nothing() {
+    let desk = desk();
+    invoke(REPORT_USER, &desk).await.unwrap();
+    let direct = event("report-intake/invalid/resolution-by-direct-invocation.json");
+    let error = invoke_json(direct, &desk).await.unwrap_err();
+    assert_refused_naming(&error, "type");
+    let stored = desk
+        .store()
+        .report("rep-platform-000871")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, anshin_core::reports::ReportStatus::Open);
+    let standing = desk.standing_after_delivery("client-4410").await;
+    assert!(
+        standing.active_strikes.is_empty(),
+        "no strike from the platform's door"
     );
 }
 
@@ -242,7 +270,9 @@ async fn confirming_an_other_report_without_a_category_is_refused_and_changes_no
     let resolution = serde_json::json!({
         "type": "resolution", "report_id": report_id, "decision": "confirmed", "decided_by": "support-sato"
     });
-    let error = invoke(&resolution.to_string(), &desk).await.unwrap_err();
+    let error = invoke_json(sns_event(RESOLUTION_TOPIC, &resolution.to_string()), &desk)
+        .await
+        .unwrap_err();
     assert_eq!(error.error_type, "InvalidInput");
     let stored = desk.store().report(&report_id).await.unwrap().unwrap();
     assert_eq!(stored.status, anshin_core::reports::ReportStatus::Open);

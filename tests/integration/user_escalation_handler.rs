@@ -15,16 +15,16 @@ use user_escalation::{handle, Reply};
 use crate::support::{assert_names_every_event_in, assert_refused_naming, event, fixture};
 
 const CONFIRMED: &str = include_str!("../../events/user-escalation/violation-confirmed.json");
-const REVOKED: &str = include_str!("../../events/user-escalation/violation-revoked.json");
-const WITHDRAWAL: &str = include_str!("../../events/user-escalation/withdrawal-confirmed.json");
-const REINSTATED: &str = include_str!("../../events/user-escalation/reinstated.json");
+const REVOKED: &str = include_str!("../../events/user-escalation/sns-violation-revoked.json");
+const WITHDRAWAL: &str = include_str!("../../events/user-escalation/sns-withdrawal-confirmed.json");
+const REINSTATED: &str = include_str!("../../events/user-escalation/sns-reinstated.json");
 const QUERY: &str = include_str!("../../events/user-escalation/standing-query.json");
 const SNS_CONFIRMED: &str =
     include_str!("../../events/user-escalation/sns-violation-confirmed.json");
 
 /// Each malformed fixture in `events/user-escalation/invalid/` with the field its error
 /// must name.
-const MALFORMED: [(&str, &str); 6] = [
+const MALFORMED: [(&str, &str); 7] = [
     ("missing-user-id.json", "user_id"),
     ("unknown-category.json", "category"),
     ("unknown-type.json", "type"),
@@ -34,6 +34,8 @@ const MALFORMED: [(&str, &str); 6] = [
         "Records[0].Sns.Message.severity",
     ),
     ("sns-message-not-json.json", "Records[0].Sns.Message"),
+    // Acting in a support member's name is for the console's path, never the platform's.
+    ("revocation-by-direct-invocation.json", "type"),
 ];
 
 /// EventBridge's tick, which runs the expiry sweep.
@@ -69,13 +71,13 @@ async fn the_scheduled_tick_runs_the_expiry_sweep() {
 const SEQUENCE: [(&str, AccountLevel); 6] = [
     ("violation-confirmed.json", AccountLevel::Warning),
     ("standing-query.json", AccountLevel::Warning),
-    ("violation-revoked.json", AccountLevel::GoodStanding),
+    ("sns-violation-revoked.json", AccountLevel::GoodStanding),
     (
         "sns-violation-confirmed.json",
         AccountLevel::WithdrawalPending,
     ),
-    ("withdrawal-confirmed.json", AccountLevel::Withdrawn),
-    ("reinstated.json", AccountLevel::GoodStanding),
+    ("sns-withdrawal-confirmed.json", AccountLevel::Withdrawn),
+    ("sns-reinstated.json", AccountLevel::GoodStanding),
 ];
 
 type LocalEscalator = Escalator<MemoryLedgerStore>;
@@ -94,9 +96,14 @@ async fn invoke(payload: &str, e: &LocalEscalator) -> Result<Reply, Diagnostic> 
         .map_err(Diagnostic::from)
 }
 
+/// The one outcome of a direct command or of a one-record SNS event.
 fn outcome(reply: Reply) -> anshin_core::escalation::EscalationOutcome {
     match reply {
         Reply::One(EscalationResponse::Outcome(o)) => o,
+        Reply::Batch(mut responses) if responses.len() == 1 => match responses.remove(0) {
+            EscalationResponse::Outcome(o) => o,
+            other => panic!("expected an outcome, got {other:?}"),
+        },
         other => panic!("expected one outcome, got {other:?}"),
     }
 }
@@ -141,6 +148,25 @@ async fn an_sns_delivered_automatic_strike_leads_to_withdrawal_once_a_second_mem
         (back.level_before, back.level),
         (AccountLevel::Withdrawn, AccountLevel::GoodStanding)
     );
+}
+
+#[tokio::test]
+async fn a_revocation_invoked_directly_by_the_platform_is_refused_and_the_strike_stands() {
+    let e = escalator();
+    invoke(CONFIRMED, &e).await.unwrap();
+    let direct = event("user-escalation/invalid/revocation-by-direct-invocation.json");
+    let error = handle(LambdaEvent::new(direct, Context::default()), &e)
+        .await
+        .map_err(Diagnostic::from)
+        .unwrap_err();
+    assert_refused_naming(&error, "type");
+    let Reply::One(EscalationResponse::Standing(report)) = invoke(QUERY, &e).await.unwrap() else {
+        panic!("a standing query answers with a report");
+    };
+    assert_eq!(report.level, AccountLevel::Warning, "the strike stands");
+    // The same command through the escalation topic (the console's path) is accepted.
+    let revoked = outcome(invoke(REVOKED, &e).await.unwrap());
+    assert_eq!(revoked.level, AccountLevel::GoodStanding);
 }
 
 #[tokio::test]

@@ -48,9 +48,13 @@ impl From<ReportIntakeError> for Diagnostic {
     }
 }
 
-/// Reads one command from a direct invocation, or one resolution per SNS record.
+/// Reads one report from a direct invocation, or one resolution per SNS record.
+///
+/// A resolution decides reports in a support member's name, so it comes only through the
+/// resolution topic, which accepts publishes from the outbox publisher alone (the support
+/// console's path); the platform's direct invocation may only file reports.
 pub fn commands(payload: Value) -> Result<(Vec<ReportCommand>, bool), InvalidInput> {
-    delivery::read(payload, ReportCommand::from_json, |message| {
+    delivery::read(payload, platform_command, |message| {
         match ReportCommand::from_json(message)? {
             resolution @ ReportCommand::Resolution(_) => Ok(resolution),
             ReportCommand::Report(_) => Err(InvalidInput::new(
@@ -60,6 +64,18 @@ pub fn commands(payload: Value) -> Result<(Vec<ReportCommand>, bool), InvalidInp
         }
     })
     .map(Delivery::into_commands)
+}
+
+/// A command as the platform may send it by direct invocation: a report.
+fn platform_command(payload: Value) -> Result<ReportCommand, InvalidInput> {
+    match ReportCommand::from_json(payload)? {
+        report @ ReportCommand::Report(_) => Ok(report),
+        ReportCommand::Resolution(_) => Err(InvalidInput::new(
+            "type",
+            "a resolution acts in a support member's name and arrives only through the \
+             resolution topic, from the support console",
+        )),
+    }
 }
 
 /// What one invocation answers: one answer for a direct command, one per record for SNS.
