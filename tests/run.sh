@@ -63,6 +63,8 @@ cargo test --workspace --all-targets "$@"
 echo "tests/run.sh: cfn-lint and checkov on infra/template.yaml" >&2
 "$venv/bin/cfn-lint" infra/template.yaml
 "$venv/bin/checkov" --file infra/template.yaml --framework cloudformation --quiet --compact --skip-download
+# Who may write which keys and publish which commands: checks neither tool knows to make.
+"$venv/bin/python" tests/template_policy.py
 
 # End to end through the Lambda runtime API: the real function binaries under
 # `cargo lambda watch`, against a moto of their own. After `cargo test`, because a watcher
