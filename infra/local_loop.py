@@ -48,17 +48,16 @@ ORDER = {
     "user-escalation": [
         "violation-confirmed.json",
         "standing-query.json",
-        "violation-revoked.json",
+        "sns-violation-revoked.json",
         "sns-violation-confirmed.json",
-        "withdrawal-confirmed.json",
-        "reinstated.json",
+        "sns-withdrawal-confirmed.json",
+        "sns-reinstated.json",
     ],
     "report-intake": [
         "report-user.json",
         "report-with-submission.json",
-        "resolution-confirmed.json",
         "sns-resolution-confirmed.json",
-        "resolution-rejected.json",
+        "sns-resolution-rejected.json",
     ],
 }
 INVOKE_TIMEOUT_S = 120
@@ -319,6 +318,10 @@ class Functions:
             self.ports[name] = port
             log(f"{name}: cargo lambda watch on 127.0.0.1:{port} (log {log_file})")
 
+    def log_text(self, name):
+        """What the function (and its watcher) printed so far."""
+        return (self.processes.log_dir / f"watch-{name}.log").read_text(errors="replace")
+
     def invoke(self, name, payload=None, data_file=None):
         """(ok, parsed answer or error text) of one invocation through the runtime API."""
         argv = ["cargo", "lambda", "invoke", name, "--invoke-address", "127.0.0.1",
@@ -519,7 +522,63 @@ def run_e2e(emulator, functions):
         "outbox-publisher",
         payload={"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
     c.check(ok and swept == {"delivered": 0}, "the scheduled sweep finds the outbox empty", swept)
+
+    check_logs_carry_no_user_text(c, emulator, functions)
     return c, time.monotonic() - started
+
+
+# The fields of an event that carry what a user wrote.
+USER_TEXT_FIELDS = ("title", "body", "description")
+# The shortest run of a user's text a log line may not repeat.
+WINDOW_CHARS = 8
+
+
+def user_texts(value):
+    """Every user-written string inside an event (SNS messages included), recursively."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key in USER_TEXT_FIELDS and isinstance(inner, str):
+                yield inner
+            elif key == "Message" and isinstance(inner, str):
+                try:
+                    yield from user_texts(json.loads(inner))
+                except json.JSONDecodeError:
+                    pass
+            else:
+                yield from user_texts(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from user_texts(inner)
+
+
+def check_logs_carry_no_user_text(c, emulator, functions):
+    """Every event fixture with user text goes through its function (refusals included),
+    then every line the four functions logged in this run is searched for any
+    WINDOW_CHARS-character run of any of those texts."""
+    texts = []
+    for name in FUNCTIONS:
+        for path in event_files(name):
+            event = json.loads(path.read_text())
+            found = [t for t in user_texts(event) if len(t) >= WINDOW_CHARS]
+            if not found:
+                continue
+            texts += found
+            functions.invoke(name, data_file=path)
+            relay(emulator, functions)
+    windows = {t[i:i + WINDOW_CHARS] for t in texts for i in range(len(t) - WINDOW_CHARS + 1)}
+    # A run of spaces or of one repeated character says nothing about the text, and a run
+    # that is also in the functions' own source ("duplicate delivery" against an English
+    # posting's " deliver") is the program's words, not the user's.
+    source = "".join(path.read_text() for folder in ("shared/src", "functions")
+                     for path in sorted((ROOT / folder).rglob("*.rs")))
+    windows = {w for w in windows if len(set(w)) > 2 and w not in source}
+    logged = "".join(functions.log_text(name) for name in FUNCTIONS)
+    leaks = sorted(w for w in windows if w in logged)
+    c.check(len(texts) >= 5 and logged and not leaks,
+            f"no {WINDOW_CHARS}-character run of the {len(texts)} user texts sent appears in "
+            f"the {logged.count(chr(10))} lines the functions logged",
+            # Name how many and where, never the runs themselves.
+            f"{len(leaks)} run(s) of user text found in the functions' logs")
 
 
 def main():

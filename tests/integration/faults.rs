@@ -36,7 +36,6 @@ use anshin_core::screening::Screener;
 use anshin_core::store::StoreError;
 use anshin_core::taxonomy::{Category, Severity};
 use anshin_core::violation::{ViolationConfirmed, ViolationSource};
-use aws_config::BehaviorVersion;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -47,7 +46,9 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use serde_json::json;
 
-use crate::support::{aws_endpoint, fresh_table, fresh_topic, sent_notifications, sns_client};
+use crate::support::{
+    emulator_config_loader, fresh_table, fresh_topic, sent_notifications, sns_client,
+};
 
 /// What the client did with one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -231,16 +232,7 @@ pub async fn faulty_config(client: &FaultyHttpClient) -> aws_config::SdkConfig {
         .operation_attempt_timeout(SOAK_ATTEMPT_TIMEOUT)
         .operation_timeout(sdk::OPERATION_TIMEOUT)
         .build();
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(aws_endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sns::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "anshin-faults",
-        ))
+    emulator_config_loader()
         .http_client(client.clone())
         .timeout_config(timeouts)
         .retry_config(sdk::retries())

@@ -15,4 +15,5 @@ mod report_suite;
 mod screen_submission_handler;
 mod sns_alerts;
 mod support;
+mod threats;
 mod user_escalation_handler;

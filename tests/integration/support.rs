@@ -17,7 +17,8 @@ pub fn aws_endpoint() -> String {
     })
 }
 
-async fn emulator_config() -> aws_config::SdkConfig {
+/// The SDK configuration for moto, to be finished (an HTTP client, timeouts) and loaded.
+pub fn emulator_config_loader() -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(aws_endpoint())
         .region(aws_config::Region::new("us-east-1"))
@@ -28,8 +29,10 @@ async fn emulator_config() -> aws_config::SdkConfig {
             None,
             "anshin-tests",
         ))
-        .load()
-        .await
+}
+
+async fn emulator_config() -> aws_config::SdkConfig {
+    emulator_config_loader().load().await
 }
 
 pub async fn sns_client() -> aws_sdk_sns::Client {
