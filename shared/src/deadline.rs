@@ -85,7 +85,8 @@ mod tests {
             left <= Duration::from_millis(10_000) - ANSWER_RESERVE,
             "{left:?}"
         );
-        assert!(left > Duration::from_millis(9_000), "{left:?}");
+        // Loose below: a loaded machine may stall between the two clock readings.
+        assert!(left > Duration::from_millis(5_000), "{left:?}");
         assert_eq!(
             from_epoch_millis(0).saturating_duration_since(Instant::now()),
             Duration::ZERO

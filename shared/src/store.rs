@@ -176,7 +176,6 @@ mod tests {
         assert_eq!(result, Err("exhausted"));
         // 20 ms hold a handful of 1–32 ms pauses, nowhere near the budget.
         assert!(calls.get() < 20, "{} attempts", calls.get());
-        assert!(std::time::Instant::now() < deadline + Duration::from_millis(5));
     }
 
     #[test]
