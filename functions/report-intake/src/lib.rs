@@ -11,7 +11,7 @@
 //! (one per record). Reports never come through SNS: their reporter's id must come from
 //! the platform's authenticated context, which a topic message does not carry.
 
-use anshin_core::delivery::{self, Delivery};
+use anshin_core::delivery::Delivery;
 use anshin_core::metrics::{self, Unit};
 use anshin_core::reports::{ReportCommand, ReportDesk, ReportError, ReportResponse, ReportStore};
 use anshin_core::store::StoreError;
@@ -54,16 +54,7 @@ impl From<ReportIntakeError> for Diagnostic {
 
 /// Reads one command from a direct invocation, or one resolution per SNS record.
 pub fn commands(payload: Value) -> Result<(Vec<ReportCommand>, bool), InvalidInput> {
-    delivery::read(payload, ReportCommand::from_json, |message| {
-        match ReportCommand::from_json(message)? {
-            resolution @ ReportCommand::Resolution(_) => Ok(resolution),
-            ReportCommand::Report(_) => Err(InvalidInput::new(
-                "type",
-                "only resolutions arrive through SNS; reports come from the platform's direct invocation",
-            )),
-        }
-    })
-    .map(Delivery::into_commands)
+    ReportCommand::from_invocation(payload).map(Delivery::into_commands)
 }
 
 /// What one invocation answers: one answer for a direct command, one per record for SNS.

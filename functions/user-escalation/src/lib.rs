@@ -9,7 +9,7 @@
 //! The EventBridge schedule's tick runs the expiry sweep: accounts whose strikes have
 //! expired get their level lowered, written and announced.
 
-use anshin_core::delivery::{self, Delivery};
+use anshin_core::delivery::Delivery;
 use anshin_core::escalation::{
     EscalationCommand, EscalationError, EscalationResponse, Escalator, LedgerStore,
 };
@@ -64,12 +64,7 @@ pub enum Reply {
 /// Reads the invocation as an SNS event if it looks like one (one command per record),
 /// else as a single command.
 pub fn commands(payload: Value) -> Result<(Vec<EscalationCommand>, bool), InvalidInput> {
-    delivery::read(
-        payload,
-        EscalationCommand::from_json,
-        EscalationCommand::from_json,
-    )
-    .map(Delivery::into_commands)
+    EscalationCommand::from_invocation(payload).map(Delivery::into_commands)
 }
 
 /// Accounts one scheduled sweep settles at most; the next tick takes the rest.

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::delivery::{self, Delivery};
 use crate::input::{
     bounded_text, parse_payload, required, required_id, required_term, Blank, Id, InvalidInput,
     Vocabulary,
@@ -177,6 +178,12 @@ impl EscalationCommand {
                 user_id: required_id("user_id", p.user_id)?,
             },
         })
+    }
+
+    /// Reads one invocation of user-escalation: one command invoked directly, or one per
+    /// SNS record; every kind may come through either door.
+    pub fn from_invocation(payload: Value) -> Result<Delivery<Self>, InvalidInput> {
+        delivery::read(payload, Self::from_json, Self::from_json)
     }
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::clock::Timestamp;
+use crate::delivery::{self, Delivery};
 use crate::digest::stable_key;
 use crate::input::{
     bounded_text, optional_term, parse_payload, required, required_id, required_term, Blank, Id,
@@ -134,6 +135,21 @@ impl ReportCommand {
                 severity: optional_term("severity", p.severity)?,
             })),
         }
+    }
+
+    /// Reads one invocation of report-intake: one command invoked directly, or one
+    /// resolution per SNS record. Reports never come through SNS: their reporter's id must
+    /// come from the platform's authenticated context, which a topic message does not carry.
+    pub fn from_invocation(payload: Value) -> Result<Delivery<Self>, InvalidInput> {
+        delivery::read(payload, Self::from_json, |message| {
+            match Self::from_json(message)? {
+                resolution @ ReportCommand::Resolution(_) => Ok(resolution),
+                ReportCommand::Report(_) => Err(InvalidInput::new(
+                    "type",
+                    "only resolutions arrive through SNS; reports come from the platform's direct invocation",
+                )),
+            }
+        })
     }
 }
 
