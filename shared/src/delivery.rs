@@ -10,7 +10,7 @@
 use aws_lambda_events::event::sns::SnsEvent;
 use serde_json::Value;
 
-use crate::input::InvalidInput;
+use crate::input::{field_of, InvalidInput};
 
 /// The commands of one invocation, and how they came.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub fn read<T>(
     }
     let event: SnsEvent = serde_path_to_error::deserialize(payload).map_err(|e| {
         // serde's message may quote the value; the path alone says what is wrong where.
-        InvalidInput::new(&e.path().to_string(), "is missing or has the wrong type")
+        InvalidInput::new(&field_of(e.path()), "is missing or has the wrong type")
     })?;
     event
         .records
@@ -145,6 +145,22 @@ mod tests {
         let e = read(event, number, number).unwrap_err();
         assert_eq!(e.field, "Records[0].Sns.Timestamp");
         assert!(!e.to_string().contains("090"));
+    }
+
+    #[test]
+    fn a_broken_message_attribute_is_named_by_its_attribute_only_when_that_is_a_plain_name() {
+        // Found by the sns_envelope fuzz target: the refusal quoted an attribute's name,
+        // which is the publisher's text.
+        let broken = |name: &str| {
+            let mut event = sns(&[r#"{"n": 1}"#]);
+            event["Records"][0]["Sns"]["MessageAttributes"] = json!({ name: {"Value": 5} });
+            read(event, number, number).unwrap_err()
+        };
+        let e = broken("call me on 090-1234-5678");
+        assert_eq!(e.field, "Records[0].Sns.MessageAttributes");
+        assert!(!e.to_string().contains("090"));
+        let e = broken("event_type");
+        assert_eq!(e.field, "Records[0].Sns.MessageAttributes.event_type.Value");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+use serde_path_to_error::Segment;
 
 /// A payload the caller sent that we refuse: which field, and why.
 ///
@@ -60,7 +61,7 @@ pub fn parse_payload<T: DeserializeOwned>(value: Value) -> Result<T, InvalidInpu
         return Err(InvalidInput::new("$", "must be a JSON object"));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let field = e.path().to_string();
+        let field = field_of(e.path());
         let inner = e.into_inner().to_string();
         if inner.starts_with("unknown field") {
             InvalidInput::new("$", inner)
@@ -68,6 +69,42 @@ pub fn parse_payload<T: DeserializeOwned>(value: Value) -> Result<T, InvalidInpu
             InvalidInput::new(&field, "has the wrong type")
         }
     })
+}
+
+/// The field a deserialisation error points at, as a refusal names it: field names and
+/// indices (`Records[0].Sns.Timestamp`), `$` for the whole document. The path stops before a
+/// segment that is not a short plain name: a map's key (an SNS message attribute's name) is
+/// the sender's text, and a refusal never echoes that.
+pub fn field_of(path: &serde_path_to_error::Path) -> String {
+    /// Longer than any field name of ours or AWS's.
+    const MAX_NAME_CHARS: usize = 64;
+    let is_name = |s: &str| {
+        s.len() <= MAX_NAME_CHARS
+            && s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let mut field = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => {
+                if field.is_empty() {
+                    field.push('$');
+                }
+                field.push_str(&format!("[{index}]"));
+            }
+            Segment::Map { key: name } | Segment::Enum { variant: name } if is_name(name) => {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(name);
+            }
+            Segment::Map { .. } | Segment::Enum { .. } | Segment::Unknown => break,
+        }
+    }
+    if field.is_empty() {
+        field.push('$');
+    }
+    field
 }
 
 pub fn required<T>(field: &str, value: Option<T>) -> Result<T, InvalidInput> {

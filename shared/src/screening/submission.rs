@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::input::{bounded_text, parse_term, required, Blank, Id, InvalidInput};
+use crate::input::{bounded_text, field_of, parse_term, required, Blank, Id, InvalidInput};
 use crate::taxonomy::SubmissionKind;
 
 /// Longest body we accept, in Unicode code points.
@@ -72,7 +72,7 @@ impl Submission {
         // serde's own message would quote the offending value, which may be posting text;
         // we name the field and the expected type instead.
         let payload: SubmissionPayload = serde_path_to_error::deserialize(value).map_err(|e| {
-            let field = e.path().to_string();
+            let field = field_of(e.path());
             let expected = if field == "metadata" {
                 "a JSON object"
             } else {
