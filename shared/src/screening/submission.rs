@@ -73,6 +73,14 @@ impl Submission {
         // we name the field and the expected type instead.
         let payload: SubmissionPayload = serde_path_to_error::deserialize(value).map_err(|e| {
             let field = field_of(e.path());
+            // The only field a JSON object can give twice is `submission_id`, as itself and
+            // as its alias `id`.
+            if e.inner().to_string().starts_with("duplicate field") {
+                return InvalidInput::new(
+                    "submission_id",
+                    "is given twice, as id and as submission_id",
+                );
+            }
             let expected = if field == "metadata" {
                 "a JSON object"
             } else {
@@ -231,6 +239,20 @@ mod tests {
         });
         assert_eq!(err.field, "body");
         assert_eq!(err.reason, "has the wrong type; expected a string");
+    }
+
+    #[test]
+    fn an_id_given_twice_as_id_and_submission_id_is_refused_naming_it() {
+        let mut value = valid();
+        value["id"] = json!("job-124");
+        let err = Submission::from_json(value).unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.reason.as_str()),
+            (
+                "submission_id",
+                "is given twice, as id and as submission_id"
+            )
+        );
     }
 
     #[test]
