@@ -19,6 +19,7 @@ pub mod ladder;
 pub mod reports;
 pub mod rules;
 
+use crate::clock::SECONDS_PER_DAY;
 use crate::taxonomy::{Category, Severity, SubmissionKind, UnknownCategory};
 use discussion::{DiscussionFile, DiscussionSignals};
 use ladder::{LadderPolicy, SeverityPoints};
@@ -141,6 +142,13 @@ fn check_reports(r: ReportPolicy) -> Result<ReportPolicy, PolicyError> {
     }
     if r.brigade_min_reports < 2 || r.brigade_window_minutes == 0 {
         return bad("a brigade needs at least 2 reports in a window of at least 1 minute");
+    }
+    // Tallies count in seconds: a window whose seconds do not fit in a u64 would wrap (to
+    // zero, for 2^57 days, which report-intake then divides by).
+    if r.window_days.checked_mul(SECONDS_PER_DAY).is_none()
+        || r.brigade_window_minutes.checked_mul(60).is_none()
+    {
+        return bad("window_days and brigade_window_minutes must fit in seconds");
     }
     if r.window_days == 0 || r.window_days * 24 * 60 <= r.brigade_window_minutes {
         return bad("window_days must be at least 1 and longer than the brigade window");
@@ -579,6 +587,32 @@ keywords = ["kw-{c}"]
         let text = minimal_policy().replace("rate_limit_per_day = 20", "rate_limit_per_day = 0");
         let err = Policy::from_toml_str(&text).unwrap_err();
         assert!(matches!(err, PolicyError::Reports(_)), "{err}");
+    }
+
+    #[test]
+    fn a_report_window_too_long_to_count_in_seconds_is_refused() {
+        // 2^57 days is 2^64 * 675 seconds: it wrapped to a zero window that report-intake
+        // divided by (and overflowed the load check itself in a debug build).
+        for (field, value) in [
+            ("window_days", 1u64 << 57),
+            ("window_days", u64::MAX),
+            ("brigade_window_minutes", u64::MAX),
+        ] {
+            let text = minimal_policy().replace(
+                "brigade_min_reports = 4\n",
+                &format!("brigade_min_reports = 4\n{field} = {value}\n"),
+            );
+            let text = if field == "brigade_window_minutes" {
+                text.replace("brigade_window_minutes = 60\n", "")
+            } else {
+                text
+            };
+            let err = Policy::from_toml_str(&text).unwrap_err();
+            assert!(
+                matches!(err, PolicyError::Reports(_)),
+                "{field} {value}: {err}"
+            );
+        }
     }
 
     #[test]
