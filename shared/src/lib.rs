@@ -30,7 +30,8 @@
 //!
 //! **Edges** — [`adapters`] (memory and AWS implementations of the ports), [`config`]
 //! (the environment, read once at cold start), [`offline`] (evaluation and training
-//! feedback, for the CLI only).
+//! feedback, for the CLI only), and `fuzz_checks` (hidden: what the fuzz targets in `fuzz/`
+//! check, shared with the test that replays their corpus).
 
 // Kernel
 pub mod clock;
@@ -60,6 +61,8 @@ pub mod screening;
 // Edges
 pub mod adapters;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzz_checks;
 pub mod offline;
 
 pub use input::InvalidInput;

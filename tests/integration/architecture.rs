@@ -20,7 +20,7 @@ const LAYERS: [(&str, &[&str]); 5] = [
     ("policy", &["policy"]),
     ("messages", &["verdict", "violation", "alert", "outbox"]),
     ("contexts", &["screening", "escalation", "reports"]),
-    ("edges", &["adapters", "config", "offline"]),
+    ("edges", &["adapters", "config", "offline", "fuzz_checks"]),
 ];
 
 fn src_dir() -> PathBuf {

@@ -11,7 +11,7 @@
 //! (one per record). Reports never come through SNS: their reporter's id must come from
 //! the platform's authenticated context, which a topic message does not carry.
 
-use anshin_core::delivery::{self, Delivery};
+use anshin_core::delivery::Delivery;
 use anshin_core::metrics::{self, Unit};
 use anshin_core::reports::{ReportCommand, ReportDesk, ReportError, ReportResponse, ReportStore};
 use anshin_core::InvalidInput;
@@ -48,34 +48,10 @@ impl From<ReportIntakeError> for Diagnostic {
     }
 }
 
-/// Reads one report from a direct invocation, or one resolution per SNS record.
-///
-/// A resolution decides reports in a support member's name, so it comes only through the
-/// resolution topic, which accepts publishes from the outbox publisher alone (the support
-/// console's path); the platform's direct invocation may only file reports.
+/// Reads one report from a direct invocation, or one resolution per SNS record; what each
+/// door may carry is the core's rule ([`ReportCommand::from_invocation`]).
 pub fn commands(payload: Value) -> Result<(Vec<ReportCommand>, bool), InvalidInput> {
-    delivery::read(payload, platform_command, |message| {
-        match ReportCommand::from_json(message)? {
-            resolution @ ReportCommand::Resolution(_) => Ok(resolution),
-            ReportCommand::Report(_) => Err(InvalidInput::new(
-                "type",
-                "only resolutions arrive through SNS; reports come from the platform's direct invocation",
-            )),
-        }
-    })
-    .map(Delivery::into_commands)
-}
-
-/// A command as the platform may send it by direct invocation: a report.
-fn platform_command(payload: Value) -> Result<ReportCommand, InvalidInput> {
-    match ReportCommand::from_json(payload)? {
-        report @ ReportCommand::Report(_) => Ok(report),
-        ReportCommand::Resolution(_) => Err(InvalidInput::new(
-            "type",
-            "a resolution acts in a support member's name and arrives only through the \
-             resolution topic, from the support console",
-        )),
-    }
+    ReportCommand::from_invocation(payload).map(Delivery::into_commands)
 }
 
 /// What one invocation answers: one answer for a direct command, one per record for SNS.

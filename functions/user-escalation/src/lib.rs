@@ -9,10 +9,9 @@
 //! The EventBridge schedule's tick runs the expiry sweep: accounts whose strikes have
 //! expired get their level lowered, written and announced.
 
-use anshin_core::delivery::{self, Delivery};
+use anshin_core::delivery::Delivery;
 use anshin_core::escalation::{
-    EscalationCommand, EscalationCommandType, EscalationError, EscalationResponse, Escalator,
-    LedgerStore,
+    EscalationCommand, EscalationError, EscalationResponse, Escalator, LedgerStore,
 };
 use anshin_core::input::Vocabulary;
 use anshin_core::metrics::{self, Unit};
@@ -59,35 +58,10 @@ pub enum Reply {
 }
 
 /// Reads the invocation as an SNS event if it looks like one (one command per record),
-/// else as a single command.
-///
-/// The two doors differ in who can stand behind them. The escalation topic accepts
-/// publishes from the outbox publisher alone (its topic policy), so what arrives through it
-/// was written by one of the stack's functions — the support console among them. A direct
-/// invocation is the platform's: it may confirm a violation or ask for a standing, but the
-/// commands that act in a support member's name (revoking a strike on appeal, confirming a
-/// forced withdrawal, reinstating) are refused there, so no platform credential can act as
-/// support.
+/// else as a single command; what each door may carry is the core's rule
+/// ([`EscalationCommand::from_invocation`]).
 pub fn commands(payload: Value) -> Result<(Vec<EscalationCommand>, bool), InvalidInput> {
-    delivery::read(payload, platform_command, EscalationCommand::from_json)
-        .map(Delivery::into_commands)
-}
-
-/// A command as the platform may send it by direct invocation.
-fn platform_command(payload: Value) -> Result<EscalationCommand, InvalidInput> {
-    let command = EscalationCommand::from_json(payload)?;
-    match command.command_type() {
-        EscalationCommandType::ViolationConfirmed | EscalationCommandType::StandingQuery => {
-            Ok(command)
-        }
-        EscalationCommandType::ViolationRevoked
-        | EscalationCommandType::WithdrawalConfirmed
-        | EscalationCommandType::Reinstated => Err(InvalidInput::new(
-            "type",
-            "violation_revoked, withdrawal_confirmed and reinstated act in a support member's \
-             name and arrive only through the escalation topic, from the support console",
-        )),
-    }
+    EscalationCommand::from_invocation(payload).map(Delivery::into_commands)
 }
 
 /// Accounts one scheduled sweep settles at most; the next tick takes the rest.

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::delivery::{self, Delivery};
 use crate::input::{
     bounded_text, parse_payload, required, required_id, required_term, Blank, Id, InvalidInput,
     Vocabulary,
@@ -177,6 +178,37 @@ impl EscalationCommand {
                 user_id: required_id("user_id", p.user_id)?,
             },
         })
+    }
+
+    /// Reads one invocation of user-escalation: one command invoked directly, or one per
+    /// SNS record.
+    ///
+    /// The two doors differ in who can stand behind them. The escalation topic accepts
+    /// publishes from the outbox publisher alone (its topic policy), so what arrives through
+    /// it was written by one of the stack's functions — the support console among them. A
+    /// direct invocation is the platform's: it may confirm a violation or ask for a standing,
+    /// but the commands that act in a support member's name (revoking a strike on appeal,
+    /// confirming a forced withdrawal, reinstating) are refused there, so no platform
+    /// credential can act as support.
+    pub fn from_invocation(payload: Value) -> Result<Delivery<Self>, InvalidInput> {
+        delivery::read(payload, Self::from_platform, Self::from_json)
+    }
+
+    /// A command as the platform may send it by direct invocation.
+    fn from_platform(payload: Value) -> Result<Self, InvalidInput> {
+        let command = Self::from_json(payload)?;
+        match command.command_type() {
+            EscalationCommandType::ViolationConfirmed | EscalationCommandType::StandingQuery => {
+                Ok(command)
+            }
+            EscalationCommandType::ViolationRevoked
+            | EscalationCommandType::WithdrawalConfirmed
+            | EscalationCommandType::Reinstated => Err(InvalidInput::new(
+                "type",
+                "violation_revoked, withdrawal_confirmed and reinstated act in a support member's \
+                 name and arrive only through the escalation topic, from the support console",
+            )),
+        }
     }
 }
 

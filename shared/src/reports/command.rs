@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::clock::Timestamp;
+use crate::delivery::{self, Delivery};
 use crate::digest::stable_key;
 use crate::input::{
     bounded_text, optional_term, parse_payload, required, required_id, required_term, Blank, Id,
@@ -133,6 +134,36 @@ impl ReportCommand {
                 category: optional_term("category", p.category)?,
                 severity: optional_term("severity", p.severity)?,
             })),
+        }
+    }
+
+    /// Reads one invocation of report-intake: one report invoked directly, or one resolution
+    /// per SNS record. Reports never come through SNS: their reporter's id must come from the
+    /// platform's authenticated context, which a topic message does not carry. A resolution
+    /// decides reports in a support member's name, so it comes only through the resolution
+    /// topic, which accepts publishes from the outbox publisher alone (the support console's
+    /// path); the platform's direct invocation may only file reports.
+    pub fn from_invocation(payload: Value) -> Result<Delivery<Self>, InvalidInput> {
+        delivery::read(payload, Self::from_platform, |message| {
+            match Self::from_json(message)? {
+                resolution @ ReportCommand::Resolution(_) => Ok(resolution),
+                ReportCommand::Report(_) => Err(InvalidInput::new(
+                    "type",
+                    "only resolutions arrive through SNS; reports come from the platform's direct invocation",
+                )),
+            }
+        })
+    }
+
+    /// A command as the platform may send it by direct invocation: a report.
+    fn from_platform(payload: Value) -> Result<Self, InvalidInput> {
+        match Self::from_json(payload)? {
+            report @ ReportCommand::Report(_) => Ok(report),
+            ReportCommand::Resolution(_) => Err(InvalidInput::new(
+                "type",
+                "a resolution acts in a support member's name and arrives only through the \
+                 resolution topic, from the support console",
+            )),
         }
     }
 }

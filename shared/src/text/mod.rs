@@ -44,6 +44,7 @@ mod at_dot;
 mod chars;
 mod digits;
 mod fold;
+pub(crate) mod map_check;
 mod rejoin;
 #[cfg(test)]
 mod tests;

@@ -1,3 +1,4 @@
+use super::map_check::assert_map_is_sound;
 use super::*;
 use unicode_normalization::UnicodeNormalization;
 
@@ -488,59 +489,6 @@ fn odd_inputs_do_not_panic() {
     assert_eq!(norm(&long_singles).len(), 10_000);
     assert_eq!(norm(&long_digits), "1".repeat(10_000));
     assert_eq!(norm("İ"), "i");
-}
-
-/// Checks the map invariants over every pair of char boundaries of the normalised text.
-fn assert_map_is_sound(original: &str) {
-    let n = normalize(original);
-    let text = n.as_str();
-    let bounds: Vec<usize> = text
-        .char_indices()
-        .map(|(i, _)| i)
-        .chain([text.len()])
-        .collect();
-    for (x, &a) in bounds.iter().enumerate() {
-        for &b in &bounds[x..] {
-            let r = n.original_range(a..b);
-            assert!(
-                r.start <= r.end && r.end <= original.len(),
-                "{original:?} {a}..{b} -> {r:?}"
-            );
-            assert!(
-                original.is_char_boundary(r.start) && original.is_char_boundary(r.end),
-                "{original:?} {a}..{b} -> {r:?}"
-            );
-            if a < b {
-                // Covers the first and the last char of the range (and, the map being
-                // monotone, everything between).
-                let last = bounds[x..]
-                    .iter()
-                    .rev()
-                    .find(|&&p| p < b)
-                    .copied()
-                    .unwrap_or(a);
-                let first_char = n.original_range(a..bounds[x + 1]);
-                let last_char = n.original_range(last..b);
-                assert!(r.start <= first_char.start && last_char.end <= r.end);
-            }
-        }
-    }
-    let mut previous: Option<Range<usize>> = None;
-    for w in bounds.windows(2) {
-        let r = n.original_range(w[0]..w[1]);
-        assert!(
-            r.start < r.end,
-            "{original:?}: char at {} maps to nothing",
-            w[0]
-        );
-        if let Some(p) = previous {
-            assert!(
-                p.start <= r.start && p.end <= r.end,
-                "{original:?}: {p:?} then {r:?}"
-            );
-        }
-        previous = Some(r);
-    }
 }
 
 #[test]
