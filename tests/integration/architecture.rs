@@ -18,7 +18,10 @@ const LAYERS: [(&str, &[&str]); 5] = [
     ),
     ("policy", &["policy"]),
     ("messages", &["verdict", "violation", "alert"]),
-    ("contexts", &["screening", "escalation", "reports"]),
+    (
+        "contexts",
+        &["screening", "escalation", "reports", "support"],
+    ),
     ("edges", &["adapters", "config", "offline"]),
 ];
 

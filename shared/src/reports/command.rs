@@ -80,6 +80,25 @@ pub struct Resolution {
     pub severity: Option<Severity>,
 }
 
+impl Resolution {
+    /// The command as report-intake reads it: what goes on the wire.
+    pub fn to_json(&self) -> Value {
+        let mut wire = serde_json::json!({
+            "type": "resolution",
+            "report_id": self.report_id,
+            "decision": self.decision,
+            "decided_by": self.decided_by,
+        });
+        if let Some(category) = self.category {
+            wire["category"] = serde_json::json!(category);
+        }
+        if let Some(severity) = self.severity {
+            wire["severity"] = serde_json::json!(severity);
+        }
+        wire
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReportCommand {
     Report(Box<Report>),

@@ -165,6 +165,7 @@ impl<S: ReportStore, A: AlertSink, V: ViolationQueue> ReportDesk<S, A, V> {
             let new_account = rules.is_new_account(report.reporter_account_created_at, now);
             let mut tally = state.tally.clone();
             tally.entries.push(TallyEntry {
+                report_id: Some(report.report_id.to_string()),
                 reporter_id: report.reporter_id.to_string(),
                 category: report.category,
                 weight,

@@ -11,6 +11,10 @@ use crate::taxonomy::ReportCategory;
 /// One report's contribution, kept in the target's tally.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TallyEntry {
+    /// The report behind this entry, so that support can resolve a target's reports from
+    /// its tally (absent in entries written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<String>,
     pub reporter_id: String,
     pub category: ReportCategory,
     pub weight: f64,
@@ -65,6 +69,7 @@ mod tests {
     #[test]
     fn a_reporter_counts_once_per_category_at_their_heaviest() {
         let entry = |reporter: &str, weight: f64| TallyEntry {
+            report_id: None,
             reporter_id: reporter.into(),
             category: ReportCategory::Category(Category::Spam),
             weight,

@@ -167,12 +167,15 @@ pub fn auto_strikes(
             f.source == ScoreSource::Rule && f.score >= policy.category(f.category).hide_threshold
         })
         .filter_map(|f| {
-            let digest = stable_key(&[
-                submission.submission_id().as_str(),
-                f.category.id(),
-                &verdict.content_hash,
-            ]);
-            let violation_id = Id::parse("violation_id", &format!("auto-{digest}")).ok()?;
+            let violation_id = Id::parse(
+                "violation_id",
+                &auto_strike_id(
+                    submission.submission_id().as_str(),
+                    f.category,
+                    &verdict.content_hash,
+                ),
+            )
+            .ok()?;
             Some(ViolationConfirmed {
                 violation_id,
                 user_id: submission.author_id().clone(),
@@ -184,6 +187,19 @@ pub fn auto_strikes(
             })
         })
         .collect()
+}
+
+/// The id of the automatic strike a submission's content earns in `category`: support's
+/// desk derives it too, to revoke the strike when a person finds the hide was wrong.
+pub fn auto_strike_id(
+    submission_id: &str,
+    category: crate::taxonomy::Category,
+    content_hash: &str,
+) -> String {
+    format!(
+        "auto-{}",
+        stable_key(&[submission_id, category.id(), content_hash])
+    )
 }
 
 #[cfg(test)]

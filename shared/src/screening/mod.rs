@@ -15,6 +15,8 @@ pub mod screener;
 pub mod submission;
 
 pub use classifier::{Classifier, ClassifierError, ScreenDocument};
-pub use desk::{auto_strikes, submission_alert, ScreenDesk, ScreenDeskError, ScreenOutcome};
+pub use desk::{
+    auto_strike_id, auto_strikes, submission_alert, ScreenDesk, ScreenDeskError, ScreenOutcome,
+};
 pub use screener::{Screener, Screening, ShadowComparison, SourceScores};
 pub use submission::Submission;
