@@ -16,6 +16,24 @@ pub const ESCALATION_TOPIC_ARN_VAR: &str = "ANSHIN_ESCALATION_TOPIC_ARN";
 /// Environment variable naming the DynamoDB table of the strike ledger.
 pub const LEDGER_TABLE_VAR: &str = "ANSHIN_LEDGER_TABLE";
 
+/// Environment variable with the KMS key (id, ARN or alias) that seals case text.
+pub const CASE_KEY_ID_VAR: &str = "ANSHIN_CASE_KEY_ID";
+/// Environment variable: days a closed case (its text included) is kept; default 180.
+pub const CASE_RETENTION_DAYS_VAR: &str = "ANSHIN_CASE_RETENTION_DAYS";
+/// Environment variable with the ARN of the SNS topic report-intake takes resolutions from.
+pub const RESOLUTION_TOPIC_ARN_VAR: &str = "ANSHIN_RESOLUTION_TOPIC_ARN";
+/// The console's token issuer (Cognito: `https://cognito-idp.<region>.amazonaws.com/<pool>`).
+pub const CONSOLE_ISSUER_VAR: &str = "ANSHIN_CONSOLE_ISSUER";
+/// The audience the console's tokens must name (Cognito: the app client id).
+pub const CONSOLE_AUDIENCE_VAR: &str = "ANSHIN_CONSOLE_AUDIENCE";
+/// Where the issuer's keys are; default `<issuer>/.well-known/jwks.json`.
+pub const CONSOLE_JWKS_URL_VAR: &str = "ANSHIN_CONSOLE_JWKS_URL";
+/// The claim that lists a member's groups; default `cognito:groups`.
+pub const CONSOLE_GROUPS_CLAIM_VAR: &str = "ANSHIN_CONSOLE_GROUPS_CLAIM";
+/// Local loop only: test members (`id:group+group,…`) the console signs tokens for itself.
+/// Never set by the template; refused together with an issuer.
+pub const CONSOLE_LOCAL_MEMBERS_VAR: &str = "ANSHIN_CONSOLE_LOCAL_MEMBERS";
+
 /// Environment variable naming a model manifest (`manifest.json`, the model file named in
 /// it beside it) that replaces the embedded model; `off` screens on rules alone.
 pub const MODEL_PATH_VAR: &str = "ANSHIN_MODEL_PATH";
@@ -39,6 +57,8 @@ fn required_var(name: &'static str) -> Result<String, ConfigError> {
 pub enum ConfigError {
     #[error("{0} is not set")]
     Missing(&'static str),
+    #[error("{0} {1}")]
+    Invalid(&'static str, &'static str),
     #[error(transparent)]
     Policy(#[from] PolicyError),
     #[error(transparent)]
@@ -136,12 +156,40 @@ impl ScreeningSetup {
     }
 }
 
+/// Where support's cases are kept: the table, the key that seals their text, how long a
+/// closed one stays.
+#[derive(Debug, Clone)]
+pub struct CaseStoreConfig {
+    pub table: String,
+    pub key_id: String,
+    pub retention_days: u64,
+}
+
+impl CaseStoreConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let retention_days = match optional_var(CASE_RETENTION_DAYS_VAR) {
+            None => crate::support::store::DEFAULT_RETENTION_DAYS,
+            Some(days) => days
+                .parse::<u64>()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or(ConfigError::Invalid(CASE_RETENTION_DAYS_VAR, "must be a whole number of days, 1 to 3650"))?,
+        };
+        Ok(CaseStoreConfig {
+            table: required_var(LEDGER_TABLE_VAR)?,
+            key_id: required_var(CASE_KEY_ID_VAR)?,
+            retention_days,
+        })
+    }
+}
+
 /// Settings of the screen-submission function.
 #[derive(Debug, Clone)]
 pub struct ScreenConfig {
     pub screening: ScreeningSetup,
     pub alert_topic_arn: String,
     pub escalation_topic_arn: String,
+    pub cases: CaseStoreConfig,
 }
 
 impl ScreenConfig {
@@ -150,6 +198,61 @@ impl ScreenConfig {
             screening: ScreeningSetup::from_env(),
             alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
             escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
+            cases: CaseStoreConfig::from_env()?,
+        })
+    }
+}
+
+/// How the console learns who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleIdentity {
+    /// Tokens from an OIDC issuer (Cognito in the template), keys from its JWKS.
+    Issuer {
+        issuer: String,
+        audience: String,
+        jwks_url: String,
+        groups_claim: String,
+    },
+    /// The local loop: the console signs tokens for these test members itself.
+    Local { members: Vec<String> },
+}
+
+/// Settings of the support-console function.
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    pub policy: PolicySource,
+    pub cases: CaseStoreConfig,
+    pub alert_topic_arn: String,
+    pub escalation_topic_arn: String,
+    pub resolution_topic_arn: String,
+    pub identity: ConsoleIdentity,
+}
+
+impl ConsoleConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let identity = match (optional_var(CONSOLE_ISSUER_VAR), optional_var(CONSOLE_LOCAL_MEMBERS_VAR)) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid(CONSOLE_LOCAL_MEMBERS_VAR, "must not be set together with an issuer"))
+            }
+            (Some(issuer), None) => ConsoleIdentity::Issuer {
+                jwks_url: optional_var(CONSOLE_JWKS_URL_VAR)
+                    .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'))),
+                audience: required_var(CONSOLE_AUDIENCE_VAR)?,
+                groups_claim: optional_var(CONSOLE_GROUPS_CLAIM_VAR).unwrap_or_else(|| "cognito:groups".to_owned()),
+                issuer,
+            },
+            (None, Some(members)) => ConsoleIdentity::Local {
+                members: members.split(',').map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()).collect(),
+            },
+            (None, None) => return Err(ConfigError::Missing(CONSOLE_ISSUER_VAR)),
+        };
+        Ok(ConsoleConfig {
+            policy: PolicySource::from_env(),
+            cases: CaseStoreConfig::from_env()?,
+            alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
+            escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
+            resolution_topic_arn: required_var(RESOLUTION_TOPIC_ARN_VAR)?,
+            identity,
         })
     }
 }
@@ -180,6 +283,7 @@ pub struct ReportConfig {
     pub table: String,
     pub alert_topic_arn: String,
     pub escalation_topic_arn: String,
+    pub cases: CaseStoreConfig,
 }
 
 impl ReportConfig {
@@ -189,6 +293,7 @@ impl ReportConfig {
             table: required_var(LEDGER_TABLE_VAR)?,
             alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
             escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
+            cases: CaseStoreConfig::from_env()?,
         })
     }
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anshin_core::adapters::memory::DirectViolationQueue;
 use anshin_core::adapters::memory::MemoryAlertSink;
+use anshin_core::adapters::memory::MemoryCaseStore;
 use anshin_core::adapters::memory::MemoryLedgerStore;
 use anshin_core::adapters::memory::MemoryReportStore;
 use anshin_core::clock::SystemClock;
@@ -74,7 +75,11 @@ fn desk() -> LocalDesk {
 
 /// The handler's answer as the caller receives it: JSON.
 async fn invoke_json(payload: Value, desk: &LocalDesk) -> Result<Value, Diagnostic> {
-    handle(LambdaEvent::new(payload, Context::default()), desk)
+    handle(
+        LambdaEvent::new(payload, Context::default()),
+        desk,
+        &MemoryCaseStore::new(),
+    )
         .await
         .map(|reply| serde_json::to_value(reply).expect("a reply serialises"))
         .map_err(Diagnostic::from)
@@ -136,7 +141,11 @@ async fn every_well_formed_event_gets_its_answer_in_sequence() {
     let desk = desk();
     for (name, expected) in SEQUENCE {
         let payload = event(&format!("report-intake/{name}"));
-        let got = handle(LambdaEvent::new(payload, Context::default()), &desk)
+        let got = handle(
+            LambdaEvent::new(payload, Context::default()),
+            &desk,
+            &MemoryCaseStore::new(),
+        )
             .await
             .map(|_| ())
             .map_err(|e| Diagnostic::from(e).error_type);
@@ -179,6 +188,7 @@ async fn a_report_through_sns_is_refused_and_stores_nothing() {
             Context::default(),
         ),
         &desk,
+        &MemoryCaseStore::new(),
     )
     .await
     .map_err(Diagnostic::from)
@@ -201,7 +211,11 @@ async fn every_malformed_report_is_refused_as_invalid_input_naming_the_field() {
     let desk = desk();
     for (name, field) in MALFORMED {
         let payload = event(&format!("report-intake/invalid/{name}"));
-        let error = handle(LambdaEvent::new(payload, Context::default()), &desk)
+        let error = handle(
+            LambdaEvent::new(payload, Context::default()),
+            &desk,
+            &MemoryCaseStore::new(),
+        )
             .await
             .map_err(Diagnostic::from)
             .unwrap_err();

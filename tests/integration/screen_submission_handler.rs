@@ -75,7 +75,12 @@ async fn invoke<A: AlertSink>(
     payload: Value,
     deps: &ScreenDesk<A, LocalQueue>,
 ) -> Result<Verdict, ScreenSubmissionError> {
-    handle(LambdaEvent::new(payload, Context::default()), deps).await
+    handle(
+        LambdaEvent::new(payload, Context::default()),
+        deps,
+        &anshin_core::adapters::memory::MemoryCaseStore::new(),
+    )
+    .await
 }
 
 /// Every evidence span must quote exactly the code points it claims, in the field it names.

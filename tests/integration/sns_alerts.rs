@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anshin_core::adapters::aws::{SnsAlertSink, SnsViolationQueue};
 use anshin_core::alert::SubmissionAlert;
 use anshin_core::alert::{Alert, AlertEventType};
+use anshin_core::adapters::memory::MemoryCaseStore;
 use anshin_core::clock::SystemClock;
 use anshin_core::escalation::ledger::LedgerStore;
 use anshin_core::escalation::Escalator;
@@ -47,7 +48,11 @@ async fn the_handler_publishes_a_hide_alert_to_sns_with_filterable_attributes() 
         SnsViolationQueue::new(client, escalation_topic.clone()),
     );
     let payload = fixture(CRIME_RECRUITMENT);
-    let verdict = handle(LambdaEvent::new(payload.clone(), Context::default()), &deps)
+    let verdict = handle(
+        LambdaEvent::new(payload.clone(), Context::default()),
+        &deps,
+        &MemoryCaseStore::new(),
+    )
         .await
         .expect("screened and alerted");
 
@@ -99,6 +104,7 @@ async fn a_clean_posting_publishes_nothing() {
     handle(
         LambdaEvent::new(fixture(CLEAN_JOB_POSTING), Context::default()),
         &deps,
+        &MemoryCaseStore::new(),
     )
     .await
     .unwrap();
@@ -119,6 +125,7 @@ async fn publishing_to_a_topic_that_does_not_exist_is_an_error_not_a_silent_loss
     let error = handle(
         LambdaEvent::new(fixture(CRIME_RECRUITMENT), Context::default()),
         &deps,
+        &MemoryCaseStore::new(),
     )
     .await
     .unwrap_err();
@@ -143,6 +150,7 @@ async fn an_automatic_strike_travels_through_sns_into_the_ledger_once() {
     handle(
         LambdaEvent::new(fixture(CRIME_RECRUITMENT), Context::default()),
         &deps,
+        &MemoryCaseStore::new(),
     )
     .await
     .unwrap();

@@ -12,6 +12,9 @@
 //! the platform's authenticated context, which a topic message does not carry.
 
 use anshin_core::alert::AlertSink;
+use anshin_core::clock::{Clock, SystemClock};
+use anshin_core::support::{open_case, Case, CaseStore};
+use anshin_core::taxonomy::ReportCategory;
 use anshin_core::delivery::{self, Delivery};
 use anshin_core::metrics::{self, Unit};
 use anshin_core::reports::{ReportCommand, ReportDesk, ReportError, ReportResponse, ReportStore};
@@ -29,6 +32,9 @@ pub enum ReportIntakeError {
     InvalidInput(#[from] InvalidInput),
     #[error("{0}")]
     Report(#[from] ReportError),
+    /// A crossing's case for support could not be opened.
+    #[error("case not opened: {0}")]
+    CaseStore(StoreError),
 }
 
 impl From<ReportIntakeError> for Diagnostic {
@@ -48,6 +54,7 @@ impl From<ReportIntakeError> for Diagnostic {
                 ReportError::Alert(_) => "AlertDeliveryFailed",
                 ReportError::Queue(_) => "ViolationDeliveryFailed",
             },
+            ReportIntakeError::CaseStore(_) => "CaseStoreUnavailable",
         };
         Diagnostic {
             error_type: error_type.to_owned(),
@@ -78,9 +85,12 @@ pub enum Reply {
     Batch(Vec<ReportResponse>),
 }
 
-pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue>(
+/// Runs the commands of `event`; a report that makes categories cross their threshold also
+/// opens a case for support's desk.
+pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue, C: CaseStore>(
     event: LambdaEvent<Value>,
     desk: &ReportDesk<S, A, V>,
+    cases: &C,
 ) -> Result<Reply, ReportIntakeError> {
     let request_id = event.context.request_id.clone();
     let (commands, batched) = commands(event.payload).inspect_err(|e| {
@@ -89,6 +99,10 @@ pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue>(
     })?;
     let mut answers = Vec::with_capacity(commands.len());
     for command in commands {
+        let report = match &command {
+            ReportCommand::Report(r) => Some(r.clone()),
+            ReportCommand::Resolution(_) => None,
+        };
         let answer = desk.handle(command).await.map_err(|e| {
             if matches!(e, ReportError::RateLimited { .. }) {
                 count("rate_limited");
@@ -102,6 +116,15 @@ pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue>(
             } else {
                 "duplicate"
             });
+            if let Some(report) = &report {
+                let policy = desk.policy();
+                let hide = accepted.crossed.iter().any(|c| {
+                    matches!(c, ReportCategory::Category(c) if policy.reports().hide_pending_review.contains(c))
+                });
+                if let Some(case) = Case::for_crossing(report, accepted, hide, policy.version(), SystemClock.now()) {
+                    open_case(cases, &case).await.map_err(ReportIntakeError::CaseStore)?;
+                }
+            }
             if !accepted.crossed.is_empty() {
                 metrics::emit(
                     "report-intake",

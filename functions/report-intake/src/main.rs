@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
-use anshin_core::adapters::aws::{DynamoReportStore, SnsAlertSink, SnsViolationQueue};
+use anshin_core::adapters::aws::{
+    DynamoCaseStore, DynamoReportStore, KmsSealer, SnsAlertSink, SnsViolationQueue,
+};
 use anshin_core::clock::SystemClock;
 use anshin_core::config::ReportConfig;
 use anshin_core::reports::ReportDesk;
@@ -22,6 +24,12 @@ async fn main() -> Result<(), Error> {
     let screener = config.screener.load()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let sns = aws_sdk_sns::Client::new(&aws);
+    let cases = DynamoCaseStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        config.cases.table,
+        KmsSealer::new(aws_sdk_kms::Client::new(&aws), config.cases.key_id),
+        config.cases.retention_days,
+    );
     let desk = ReportDesk::new(
         DynamoReportStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table),
         SnsAlertSink::new(sns.clone(), config.alert_topic_arn),
@@ -29,5 +37,5 @@ async fn main() -> Result<(), Error> {
         screener,
         Arc::new(SystemClock),
     );
-    run(service_fn(|event: LambdaEvent<Value>| handle(event, &desk))).await
+    run(service_fn(|event: LambdaEvent<Value>| handle(event, &desk, &cases))).await
 }

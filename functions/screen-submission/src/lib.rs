@@ -8,12 +8,22 @@
 //! dead-letter queue behind user-escalation). The violation id is derived from the
 //! submission and its content, so however often it is delivered it counts once.
 //!
+//! A `review` or `hide` also opens a case for support's desk (`support::Case::for_verdict`,
+//! keyed by the submission and its content hash, so a retried screening opens one case):
+//! one DynamoDB transaction and one KMS data key, about 10–20 ms on the verdicts that hold
+//! or hide a posting, nothing on `allow`. The platform waits for it because a verdict that
+//! holds a posting no one can find in the queue would leave the posting held forever; a
+//! failed write fails the invocation, and the platform's retry opens the case.
+//!
 //! The flow itself (screen → alert → automatic strikes) is the core's `ScreenDesk`, which
 //! `anshin screen` and `anshin demo` run too; this crate adds the Lambda's own concerns
 //! (refusals, metrics, the error types the caller sees). `main.rs` only wires the AWS
 //! adapters; everything here is testable with memory ones.
 
 use anshin_core::alert::AlertSink;
+use anshin_core::clock::{Clock, SystemClock};
+use anshin_core::store::StoreError;
+use anshin_core::support::{open_case, Case, CaseStore};
 use anshin_core::metrics::{self, Unit};
 use anshin_core::screening::{ScreenDesk, ScreenDeskError, Submission};
 use anshin_core::verdict::Verdict;
@@ -36,6 +46,10 @@ pub enum ScreenSubmissionError {
     /// carries a key derived from the submission, so a retry is harmless.
     #[error("{0}")]
     Delivery(#[from] ScreenDeskError),
+    /// The case for support could not be opened; the invocation fails so that it is
+    /// retried (the case id is derived from the submission: the retry opens one case).
+    #[error("case not opened: {0}")]
+    CaseStore(#[from] StoreError),
 }
 
 impl From<ScreenSubmissionError> for Diagnostic {
@@ -46,6 +60,7 @@ impl From<ScreenSubmissionError> for Diagnostic {
             ScreenSubmissionError::Delivery(ScreenDeskError::Violation(_)) => {
                 "ViolationDeliveryFailed"
             }
+            ScreenSubmissionError::CaseStore(_) => "CaseStoreUnavailable",
         };
         Diagnostic {
             error_type: error_type.to_owned(),
@@ -55,10 +70,11 @@ impl From<ScreenSubmissionError> for Diagnostic {
 }
 
 /// Screens the submission in `event`; the desk alerts support and hands on automatic
-/// strikes when the verdict calls for them.
-pub async fn handle<A: AlertSink, V: ViolationQueue>(
+/// strikes when the verdict calls for them, and a `review` or `hide` opens a case.
+pub async fn handle<A: AlertSink, V: ViolationQueue, C: CaseStore>(
     event: LambdaEvent<Value>,
     desk: &ScreenDesk<A, V>,
+    cases: &C,
 ) -> Result<Verdict, ScreenSubmissionError> {
     let started = std::time::Instant::now();
     let request_id = event.context.request_id.clone();
@@ -83,6 +99,11 @@ pub async fn handle<A: AlertSink, V: ViolationQueue>(
     );
     async {
         let outcome = desk.screen(&submission).await?;
+        if let Some(case) =
+            Case::for_verdict(&submission, &outcome.screening.verdict, SystemClock.now())
+        {
+            open_case(cases, &case).await?;
+        }
         if let Some(shadow) = &outcome.screening.shadow {
             // Counted, never acted on: the rollout decision reads this metric.
             metrics::emit(

@@ -1,6 +1,6 @@
 //! Lambda entry point: read config, build clients once, serve.
 
-use anshin_core::adapters::aws::{SnsAlertSink, SnsViolationQueue};
+use anshin_core::adapters::aws::{DynamoCaseStore, KmsSealer, SnsAlertSink, SnsViolationQueue};
 use anshin_core::config::ScreenConfig;
 use anshin_core::screening::ScreenDesk;
 use aws_config::BehaviorVersion;
@@ -22,5 +22,11 @@ async fn main() -> Result<(), Error> {
         SnsAlertSink::new(sns.clone(), config.alert_topic_arn),
         SnsViolationQueue::new(sns, config.escalation_topic_arn),
     );
-    run(service_fn(|event: LambdaEvent<Value>| handle(event, &desk))).await
+    let cases = DynamoCaseStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        config.cases.table,
+        KmsSealer::new(aws_sdk_kms::Client::new(&aws), config.cases.key_id),
+        config.cases.retention_days,
+    );
+    run(service_fn(|event: LambdaEvent<Value>| handle(event, &desk, &cases))).await
 }

@@ -1,1 +1,90 @@
-fn main() {}
+//! Lambda entry point: read config, build clients and the verifier once, serve HTTP.
+
+// The handlers' futures nest the desk's retry loop around the SDK's own futures, deeper
+// than rustc's default layout query depth of 128.
+#![recursion_limit = "256"]
+
+use std::sync::Arc;
+
+use anshin_core::adapters::aws::{
+    DynamoCaseStore, DynamoLedgerStore, DynamoReportStore, KmsSealer, SnsSupportOutbox,
+};
+use anshin_core::clock::SystemClock;
+use anshin_core::config::{ConsoleConfig, ConsoleIdentity};
+use anshin_core::support::SupportDesk;
+use aws_config::BehaviorVersion;
+use support_console::auth::{KeySource, LocalIssuer, LocalMember, Verifier};
+use support_console::{router, Console, Stores};
+
+struct Aws;
+
+impl Stores for Aws {
+    type Cases = DynamoCaseStore;
+    type Ledger = DynamoLedgerStore;
+    type Reports = DynamoReportStore;
+    type Outbox = SnsSupportOutbox;
+}
+
+/// The local issuer's names: nothing outside the local loop accepts them.
+const LOCAL_ISSUER: &str = "http://127.0.0.1/anshin-local-issuer";
+const LOCAL_AUDIENCE: &str = "anshin-console-local";
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = ConsoleConfig::from_env()?;
+    let policy = config.policy.load()?;
+    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let sns = aws_sdk_sns::Client::new(&aws);
+    let desk = SupportDesk::new(
+        DynamoCaseStore::new(
+            dynamodb.clone(),
+            config.cases.table.clone(),
+            KmsSealer::new(aws_sdk_kms::Client::new(&aws), config.cases.key_id),
+            config.cases.retention_days,
+        ),
+        DynamoLedgerStore::new(dynamodb.clone(), config.cases.table.clone()),
+        DynamoReportStore::new(dynamodb, config.cases.table),
+        SnsSupportOutbox::new(
+            sns,
+            config.escalation_topic_arn,
+            config.resolution_topic_arn,
+            config.alert_topic_arn,
+        ),
+        policy,
+        Arc::new(SystemClock),
+    );
+    let (verifier, local_issuer) = match config.identity {
+        ConsoleIdentity::Issuer {
+            issuer,
+            audience,
+            jwks_url,
+            groups_claim,
+        } => (
+            Verifier::new(issuer, audience, groups_claim, KeySource::Url(jwks_url)).await?,
+            None,
+        ),
+        ConsoleIdentity::Local { members } => {
+            let members = members
+                .iter()
+                .map(|m| LocalMember::parse(m).ok_or("ANSHIN_CONSOLE_LOCAL_MEMBERS: a member id is not an id"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let issuer = LocalIssuer::generate(LOCAL_ISSUER, LOCAL_AUDIENCE, members)?;
+            let verifier = Verifier::new(
+                LOCAL_ISSUER,
+                LOCAL_AUDIENCE,
+                "cognito:groups",
+                KeySource::Static(issuer.jwks()),
+            )
+            .await?;
+            (verifier, Some(issuer))
+        }
+    };
+    let console = Arc::new(Console::<Aws> {
+        desk,
+        verifier,
+        local_issuer,
+    });
+    lambda_http::run(router(console)).await
+}

@@ -127,7 +127,7 @@ impl<S: ReportStore, A: AlertSink, V: ViolationQueue> ReportDesk<S, A, V> {
         &self.violations
     }
 
-    fn policy(&self) -> &Policy {
+    pub fn policy(&self) -> &Policy {
         self.screener.policy()
     }
 

@@ -1,7 +1,11 @@
 //! The AWS adapters: SNS for alerts and violations, DynamoDB for the ledger and reports.
 
 pub mod dynamodb;
+pub mod kms;
+pub mod support;
 pub mod sns;
 
-pub use dynamodb::{create_table, DynamoLedgerStore, DynamoReportStore};
+pub use dynamodb::{create_table, DynamoCaseStore, DynamoLedgerStore, DynamoReportStore};
+pub use kms::KmsSealer;
+pub use support::SnsSupportOutbox;
 pub use sns::{SnsAlertSink, SnsViolationQueue};

@@ -27,7 +27,7 @@ impl SnsAlertSink {
     }
 }
 
-fn attribute(value: &AttributeValue) -> Result<MessageAttributeValue, AlertError> {
+pub(crate) fn attribute(value: &AttributeValue) -> Result<MessageAttributeValue, AlertError> {
     let (data_type, value) = match value {
         AttributeValue::String(v) => ("String", v.clone()),
         AttributeValue::StringArray(vs) => (
