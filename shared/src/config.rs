@@ -173,7 +173,10 @@ impl CaseStoreConfig {
                 .parse::<u64>()
                 .ok()
                 .filter(|d| (1..=3650).contains(d))
-                .ok_or(ConfigError::Invalid(CASE_RETENTION_DAYS_VAR, "must be a whole number of days, 1 to 3650"))?,
+                .ok_or(ConfigError::Invalid(
+                    CASE_RETENTION_DAYS_VAR,
+                    "must be a whole number of days, 1 to 3650",
+                ))?,
         };
         Ok(CaseStoreConfig {
             table: required_var(LEDGER_TABLE_VAR)?,
@@ -230,19 +233,31 @@ pub struct ConsoleConfig {
 
 impl ConsoleConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let identity = match (optional_var(CONSOLE_ISSUER_VAR), optional_var(CONSOLE_LOCAL_MEMBERS_VAR)) {
+        let identity = match (
+            optional_var(CONSOLE_ISSUER_VAR),
+            optional_var(CONSOLE_LOCAL_MEMBERS_VAR),
+        ) {
             (Some(_), Some(_)) => {
-                return Err(ConfigError::Invalid(CONSOLE_LOCAL_MEMBERS_VAR, "must not be set together with an issuer"))
+                return Err(ConfigError::Invalid(
+                    CONSOLE_LOCAL_MEMBERS_VAR,
+                    "must not be set together with an issuer",
+                ))
             }
             (Some(issuer), None) => ConsoleIdentity::Issuer {
-                jwks_url: optional_var(CONSOLE_JWKS_URL_VAR)
-                    .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'))),
+                jwks_url: optional_var(CONSOLE_JWKS_URL_VAR).unwrap_or_else(|| {
+                    format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'))
+                }),
                 audience: required_var(CONSOLE_AUDIENCE_VAR)?,
-                groups_claim: optional_var(CONSOLE_GROUPS_CLAIM_VAR).unwrap_or_else(|| "cognito:groups".to_owned()),
+                groups_claim: optional_var(CONSOLE_GROUPS_CLAIM_VAR)
+                    .unwrap_or_else(|| "cognito:groups".to_owned()),
                 issuer,
             },
             (None, Some(members)) => ConsoleIdentity::Local {
-                members: members.split(',').map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()).collect(),
+                members: members
+                    .split(',')
+                    .map(|m| m.trim().to_owned())
+                    .filter(|m| !m.is_empty())
+                    .collect(),
             },
             (None, None) => return Err(ConfigError::Missing(CONSOLE_ISSUER_VAR)),
         };

@@ -12,4 +12,5 @@ mod report_suite;
 mod screen_submission_handler;
 mod sns_alerts;
 mod support;
+mod support_console;
 mod user_escalation_handler;

@@ -80,9 +80,9 @@ async fn invoke_json(payload: Value, desk: &LocalDesk) -> Result<Value, Diagnost
         desk,
         &MemoryCaseStore::new(),
     )
-        .await
-        .map(|reply| serde_json::to_value(reply).expect("a reply serialises"))
-        .map_err(Diagnostic::from)
+    .await
+    .map(|reply| serde_json::to_value(reply).expect("a reply serialises"))
+    .map_err(Diagnostic::from)
 }
 
 async fn invoke(payload: &str, desk: &LocalDesk) -> Result<Value, Diagnostic> {
@@ -146,9 +146,9 @@ async fn every_well_formed_event_gets_its_answer_in_sequence() {
             &desk,
             &MemoryCaseStore::new(),
         )
-            .await
-            .map(|_| ())
-            .map_err(|e| Diagnostic::from(e).error_type);
+        .await
+        .map(|_| ())
+        .map_err(|e| Diagnostic::from(e).error_type);
         assert_eq!(got, expected.map_err(str::to_owned), "{name}");
     }
 }
@@ -216,9 +216,9 @@ async fn every_malformed_report_is_refused_as_invalid_input_naming_the_field() {
             &desk,
             &MemoryCaseStore::new(),
         )
-            .await
-            .map_err(Diagnostic::from)
-            .unwrap_err();
+        .await
+        .map_err(Diagnostic::from)
+        .unwrap_err();
         assert_refused_naming(&error, field);
     }
     assert!(desk

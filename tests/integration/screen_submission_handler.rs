@@ -39,11 +39,12 @@ const MALFORMED: [(&str, &str); 4] = [
 ];
 
 /// Each well-formed fixture in `events/screen-submission/` with the decision it must get.
-const WELL_FORMED: [(&str, Decision); 4] = [
+const WELL_FORMED: [(&str, Decision); 5] = [
     ("clean-job-posting.json", Decision::Allow),
     ("clean-english-message.json", Decision::Allow),
     ("off-platform-contact-evasion.json", Decision::Hide),
     ("crime-recruitment.json", Decision::Hide),
+    ("markup-in-body.json", Decision::Hide),
 ];
 
 type LocalQueue = DirectViolationQueue<MemoryLedgerStore, MemoryAlertSink>;

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use anshin_core::adapters::aws::{SnsAlertSink, SnsViolationQueue};
+use anshin_core::adapters::memory::MemoryCaseStore;
 use anshin_core::alert::SubmissionAlert;
 use anshin_core::alert::{Alert, AlertEventType};
-use anshin_core::adapters::memory::MemoryCaseStore;
 use anshin_core::clock::SystemClock;
 use anshin_core::escalation::ledger::LedgerStore;
 use anshin_core::escalation::Escalator;
@@ -53,8 +53,8 @@ async fn the_handler_publishes_a_hide_alert_to_sns_with_filterable_attributes() 
         &deps,
         &MemoryCaseStore::new(),
     )
-        .await
-        .expect("screened and alerted");
+    .await
+    .expect("screened and alerted");
 
     let sent = sent_notifications(&topic).await;
     assert_eq!(sent.len(), 1, "exactly one alert for one hide");

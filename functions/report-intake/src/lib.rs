@@ -13,12 +13,12 @@
 
 use anshin_core::alert::AlertSink;
 use anshin_core::clock::{Clock, SystemClock};
-use anshin_core::support::{open_case, Case, CaseStore};
-use anshin_core::taxonomy::ReportCategory;
 use anshin_core::delivery::{self, Delivery};
 use anshin_core::metrics::{self, Unit};
 use anshin_core::reports::{ReportCommand, ReportDesk, ReportError, ReportResponse, ReportStore};
 use anshin_core::store::StoreError;
+use anshin_core::support::{open_case, Case, CaseStore};
+use anshin_core::taxonomy::ReportCategory;
 use anshin_core::violation::ViolationQueue;
 use anshin_core::InvalidInput;
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -121,8 +121,12 @@ pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue, C: CaseStor
                 let hide = accepted.crossed.iter().any(|c| {
                     matches!(c, ReportCategory::Category(c) if policy.reports().hide_pending_review.contains(c))
                 });
-                if let Some(case) = Case::for_crossing(report, accepted, hide, policy.version(), SystemClock.now()) {
-                    open_case(cases, &case).await.map_err(ReportIntakeError::CaseStore)?;
+                if let Some(case) =
+                    Case::for_crossing(report, accepted, hide, policy.version(), SystemClock.now())
+                {
+                    open_case(cases, &case)
+                        .await
+                        .map_err(ReportIntakeError::CaseStore)?;
                 }
             }
             if !accepted.crossed.is_empty() {

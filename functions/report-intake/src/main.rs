@@ -37,5 +37,8 @@ async fn main() -> Result<(), Error> {
         screener,
         Arc::new(SystemClock),
     );
-    run(service_fn(|event: LambdaEvent<Value>| handle(event, &desk, &cases))).await
+    run(service_fn(|event: LambdaEvent<Value>| {
+        handle(event, &desk, &cases)
+    }))
+    .await
 }

@@ -22,10 +22,10 @@
 
 use anshin_core::alert::AlertSink;
 use anshin_core::clock::{Clock, SystemClock};
-use anshin_core::store::StoreError;
-use anshin_core::support::{open_case, Case, CaseStore};
 use anshin_core::metrics::{self, Unit};
 use anshin_core::screening::{ScreenDesk, ScreenDeskError, Submission};
+use anshin_core::store::StoreError;
+use anshin_core::support::{open_case, Case, CaseStore};
 use anshin_core::verdict::Verdict;
 use anshin_core::violation::ViolationQueue;
 use anshin_core::InvalidInput;

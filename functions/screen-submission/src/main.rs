@@ -28,5 +28,8 @@ async fn main() -> Result<(), Error> {
         KmsSealer::new(aws_sdk_kms::Client::new(&aws), config.cases.key_id),
         config.cases.retention_days,
     );
-    run(service_fn(|event: LambdaEvent<Value>| handle(event, &desk, &cases))).await
+    run(service_fn(|event: LambdaEvent<Value>| {
+        handle(event, &desk, &cases)
+    }))
+    .await
 }

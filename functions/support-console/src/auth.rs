@@ -132,7 +132,8 @@ impl Verifier {
             .get("sub")
             .and_then(Value::as_str)
             .ok_or_else(|| AuthError::Invalid("no subject".into()))?;
-        let id = Id::parse("sub", sub).map_err(|_| AuthError::Invalid("subject is not an id".into()))?;
+        let id =
+            Id::parse("sub", sub).map_err(|_| AuthError::Invalid("subject is not an id".into()))?;
         let groups: BTreeSet<Group> = claims
             .get(&self.groups_claim)
             .and_then(Value::as_array)
@@ -284,10 +285,13 @@ impl LocalIssuer {
     /// A signed ID token for `member_id`, if it is one of the test members.
     pub fn token_for(&self, member_id: &str) -> Option<String> {
         let member = self.members.iter().find(|m| m.id == member_id)?;
-        self.sign(&serde_json::json!({
-            "sub": member.id, "email": member.name, "cognito:groups": member.groups,
-            "token_use": "id",
-        }), LOCAL_TOKEN_SECONDS as i64)
+        self.sign(
+            &serde_json::json!({
+                "sub": member.id, "email": member.name, "cognito:groups": member.groups,
+                "token_use": "id",
+            }),
+            LOCAL_TOKEN_SECONDS as i64,
+        )
     }
 
     /// Signs `claims` with this issuer's key, adding iss, aud, iat and exp (`lifetime`
@@ -296,8 +300,12 @@ impl LocalIssuer {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
         let mut claims = claims.clone();
         let object = claims.as_object_mut()?;
-        object.entry("iss").or_insert_with(|| self.issuer.clone().into());
-        object.entry("aud").or_insert_with(|| self.audience.clone().into());
+        object
+            .entry("iss")
+            .or_insert_with(|| self.issuer.clone().into());
+        object
+            .entry("aud")
+            .or_insert_with(|| self.audience.clone().into());
         object.insert("iat".into(), now.into());
         object.insert("exp".into(), (now + lifetime).into());
         let mut header = Header::new(Algorithm::ES256);

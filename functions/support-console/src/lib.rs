@@ -18,7 +18,9 @@ use anshin_core::escalation::LedgerStore;
 use anshin_core::input::{parse_term, InvalidInput};
 use anshin_core::reports::ReportStore;
 use anshin_core::support::desk::{Decision, QueueFilter};
-use anshin_core::support::{CaseAction, CaseStore, Member, SupportDesk, SupportError, SupportOutbox};
+use anshin_core::support::{
+    CaseAction, CaseStore, Member, SupportDesk, SupportError, SupportOutbox,
+};
 use anshin_core::taxonomy::Category;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -75,7 +77,10 @@ pub fn router<S: Stores>(console: Arc<Console<S>>) -> Router {
         .route("/api/cases/{id}/claim", post(api_claim::<S>))
         .route("/api/cases/{id}/decision", post(api_decide::<S>))
         .route("/api/accounts/{id}", get(api_account::<S>))
-        .route("/api/accounts/{id}/withdrawal-confirmation", post(api_withdrawal::<S>))
+        .route(
+            "/api/accounts/{id}/withdrawal-confirmation",
+            post(api_withdrawal::<S>),
+        )
         .route("/api/accounts/{id}/reinstatement", post(api_reinstate::<S>))
         .route("/api/violations/{id}/revocation", post(api_revoke::<S>))
         .route("/api/reports", get(api_reports::<S>))
@@ -104,7 +109,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .or_else(|| cookie(headers, SESSION_COOKIE))
 }
 
-async fn authenticate<S: Stores>(app: &Console<S>, headers: &HeaderMap) -> Result<Member, AuthError> {
+async fn authenticate<S: Stores>(
+    app: &Console<S>,
+    headers: &HeaderMap,
+) -> Result<Member, AuthError> {
     let token = bearer(headers).ok_or(AuthError::Missing)?;
     app.verifier.verify(token).await
 }
@@ -137,7 +145,8 @@ fn api_error(status: StatusCode, kind: &str, message: String) -> Response {
 fn api_auth_error(e: AuthError) -> Response {
     warn!(reason = %e, "unauthenticated API request");
     let mut r = api_error(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string());
-    r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     r
 }
 
@@ -158,7 +167,11 @@ fn api_support_error(e: SupportError) -> Response {
 fn page_auth_error(lang: Lang, e: AuthError) -> Response {
     warn!(reason = %e, "unauthenticated page request");
     let title = lang.pick("サインインが必要です", "Sign-in needed");
-    (StatusCode::UNAUTHORIZED, pages::message_page(lang, title, None, &e.to_string(), true)).into_response()
+    (
+        StatusCode::UNAUTHORIZED,
+        pages::message_page(lang, title, None, &e.to_string(), true),
+    )
+        .into_response()
 }
 
 fn page_support_error(lang: Lang, member: &Member, e: SupportError) -> Response {
@@ -170,7 +183,11 @@ fn page_support_error(lang: Lang, member: &Member, e: SupportError) -> Response 
         StatusCode::CONFLICT => lang.pick("実行できません", "Refused"),
         _ => lang.pick("エラー", "Error"),
     };
-    (status, pages::message_page(lang, title, Some(member), &e.to_string(), false)).into_response()
+    (
+        status,
+        pages::message_page(lang, title, Some(member), &e.to_string(), false),
+    )
+        .into_response()
 }
 
 // ---- forms ------------------------------------------------------------------------------
@@ -193,15 +210,13 @@ fn decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -210,11 +225,17 @@ fn decode(s: &str) -> String {
 }
 
 fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn decision_from(action: Option<&str>, categories: &[String]) -> Result<Decision, SupportError> {
-    let action: CaseAction = parse_term("action", action.ok_or_else(|| InvalidInput::new("action", "is required"))?)?;
+    let action: CaseAction = parse_term(
+        "action",
+        action.ok_or_else(|| InvalidInput::new("action", "is required"))?,
+    )?;
     let categories = categories
         .iter()
         .map(|c| parse_term::<Category>("categories", c))
@@ -242,8 +263,12 @@ impl FilterParams {
             })
         };
         Ok(QueueFilter {
-            category: term("category", &self.category).map(|s| parse_term("category", &s)).transpose()?,
-            kind: term("kind", &self.kind).map(|s| parse_term("kind", &s)).transpose()?,
+            category: term("category", &self.category)
+                .map(|s| parse_term("category", &s))
+                .transpose()?,
+            kind: term("kind", &self.kind)
+                .map(|s| parse_term("kind", &s))
+                .transpose()?,
             decision: term("decision", &self.decision)
                 .map(|s| match s.as_str() {
                     "review" => Ok(anshin_core::verdict::Decision::Review),
@@ -251,8 +276,12 @@ impl FilterParams {
                     _ => Err(InvalidInput::new("decision", "must be one of review, hide")),
                 })
                 .transpose()?,
-            status: term("status", &self.status).map(|s| parse_term("status", &s)).transpose()?,
-            origin: term("origin", &self.origin).map(|s| parse_term("origin", &s)).transpose()?,
+            status: term("status", &self.status)
+                .map(|s| parse_term("status", &s))
+                .transpose()?,
+            origin: term("origin", &self.origin)
+                .map(|s| parse_term("origin", &s))
+                .transpose()?,
         })
     }
 }
@@ -277,10 +306,15 @@ async fn set_lang(Path(code): Path<String>, headers: HeaderMap) -> Response {
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.find("://").and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_owned())))
+        .and_then(|r| {
+            r.find("://")
+                .and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_owned()))
+        })
         .unwrap_or_else(|| "/queue".to_owned());
     let mut r = Redirect::to(&back).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("lang={code}; Path=/; SameSite=Lax; Max-Age=31536000")) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "lang={code}; Path=/; SameSite=Lax; Max-Age=31536000"
+    )) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r
@@ -301,7 +335,11 @@ async fn sign_in_page<S: Stores>(State(app): State<App<S>>, headers: HeaderMap) 
 
 /// Local only: signs a token for a test member and sets it as the session cookie, after
 /// checking it with the same verifier every request goes through.
-async fn sign_in<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, body: String) -> Response {
+async fn sign_in<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let lang = lang(&headers);
     let Some(issuer) = &app.local_issuer else {
         return StatusCode::NOT_FOUND.into_response();
@@ -314,7 +352,9 @@ async fn sign_in<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, body:
         return page_auth_error(lang, e);
     }
     let mut r = Redirect::to("/queue").into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=28800")) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=28800"
+    )) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r
@@ -329,7 +369,11 @@ async fn sign_out() -> Response {
     r
 }
 
-async fn queue_page<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Query(params): Query<FilterParams>) -> Response {
+async fn queue_page<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Query(params): Query<FilterParams>,
+) -> Response {
     let lang = lang(&headers);
     let member = member_or_401!(app, headers, lang);
     let filter = match params.filter() {
@@ -337,7 +381,9 @@ async fn queue_page<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Qu
         Err(e) => return page_support_error(lang, &member, e.into()),
     };
     match app.desk.queue(&member, &filter).await {
-        Ok(cases) => pages::queue(lang, &member, app.desk.policy(), &filter, &cases).into_response(),
+        Ok(cases) => {
+            pages::queue(lang, &member, app.desk.policy(), &filter, &cases).into_response()
+        }
         Err(e) => page_support_error(lang, &member, e),
     }
 }
@@ -350,22 +396,44 @@ pub struct Notice {
 fn notice_text(lang: Lang, done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
         "claimed" => lang.pick("担当しました。", "Claimed."),
-        "decided" => lang.pick("判断を記録し、送信しました。", "Decision recorded and sent."),
-        "sent" => lang.pick("コマンドを user-escalation に送りました。反映まで数秒かかることがあります。", "Command sent to user-escalation; it may take a few seconds to show."),
+        "decided" => lang.pick(
+            "判断を記録し、送信しました。",
+            "Decision recorded and sent.",
+        ),
+        "sent" => lang.pick(
+            "コマンドを user-escalation に送りました。反映まで数秒かかることがあります。",
+            "Command sent to user-escalation; it may take a few seconds to show.",
+        ),
         _ => return None,
     })
 }
 
-async fn case_page<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>, Query(n): Query<Notice>) -> Response {
+async fn case_page<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(n): Query<Notice>,
+) -> Response {
     let lang = lang(&headers);
     let member = member_or_401!(app, headers, lang);
     match app.desk.case(&member, &id).await {
-        Ok(view) => pages::case(lang, &member, app.desk.policy(), &view, notice_text(lang, n.done.as_deref())).into_response(),
+        Ok(view) => pages::case(
+            lang,
+            &member,
+            app.desk.policy(),
+            &view,
+            notice_text(lang, n.done.as_deref()),
+        )
+        .into_response(),
         Err(e) => page_support_error(lang, &member, e),
     }
 }
 
-async fn claim_form<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn claim_form<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let lang = lang(&headers);
     let member = member_or_401!(app, headers, lang);
     match app.desk.claim(&member, &id).await {
@@ -374,11 +442,20 @@ async fn claim_form<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Pa
     }
 }
 
-async fn decide_form<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+async fn decide_form<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
     let lang = lang(&headers);
     let member = member_or_401!(app, headers, lang);
     let pairs = form_pairs(&body);
-    let categories: Vec<String> = pairs.iter().filter(|(k, _)| k == "category").map(|(_, v)| v.clone()).collect();
+    let categories: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "category")
+        .map(|(_, v)| v.clone())
+        .collect();
     let result = match decision_from(field(&pairs, "action"), &categories) {
         Ok(d) => app.desk.decide(&member, &id, &d).await,
         Err(e) => Err(e),
@@ -389,16 +466,33 @@ async fn decide_form<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, P
     }
 }
 
-async fn account_page<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>, Query(n): Query<Notice>) -> Response {
+async fn account_page<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(n): Query<Notice>,
+) -> Response {
     let lang = lang(&headers);
     let member = member_or_401!(app, headers, lang);
     match app.desk.account(&member, &id).await {
-        Ok(view) => pages::account(lang, &member, app.desk.policy(), &id, &view, notice_text(lang, n.done.as_deref())).into_response(),
+        Ok(view) => pages::account(
+            lang,
+            &member,
+            app.desk.policy(),
+            &id,
+            &view,
+            notice_text(lang, n.done.as_deref()),
+        )
+        .into_response(),
         Err(e) => page_support_error(lang, &member, e),
     }
 }
 
-async fn withdrawal_form<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn withdrawal_form<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let lang = lang(&headers);
     let member = member_or_401!(app, headers, lang);
     match app.desk.confirm_withdrawal(&member, &id).await {
@@ -407,21 +501,39 @@ async fn withdrawal_form<S: Stores>(State(app): State<App<S>>, headers: HeaderMa
     }
 }
 
-async fn reinstate_form<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+async fn reinstate_form<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
     let lang = lang(&headers);
     let member = member_or_401!(app, headers, lang);
     let pairs = form_pairs(&body);
-    match app.desk.reinstate(&member, &id, field(&pairs, "reason").unwrap_or("")).await {
+    match app
+        .desk
+        .reinstate(&member, &id, field(&pairs, "reason").unwrap_or(""))
+        .await
+    {
         Ok(_) => Redirect::to(&format!("/accounts/{id}?done=sent")).into_response(),
         Err(e) => page_support_error(lang, &member, e),
     }
 }
 
-async fn revoke_form<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+async fn revoke_form<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
     let lang = lang(&headers);
     let member = member_or_401!(app, headers, lang);
     let pairs = form_pairs(&body);
-    match app.desk.revoke_strike(&member, &id, field(&pairs, "reason").unwrap_or("")).await {
+    match app
+        .desk
+        .revoke_strike(&member, &id, field(&pairs, "reason").unwrap_or(""))
+        .await
+    {
         Ok(sent) => Redirect::to(&format!("/accounts/{}?done=sent", sent.user_id)).into_response(),
         Err(e) => page_support_error(lang, &member, e),
     }
@@ -456,7 +568,10 @@ macro_rules! api_member {
     };
 }
 
-fn api_result<T: serde::Serialize>(status: StatusCode, result: Result<T, SupportError>) -> Response {
+fn api_result<T: serde::Serialize>(
+    status: StatusCode,
+    result: Result<T, SupportError>,
+) -> Response {
     match result {
         Ok(value) => (status, Json(value)).into_response(),
         Err(e) => api_support_error(e),
@@ -468,7 +583,11 @@ async fn api_me<S: Stores>(State(app): State<App<S>>, headers: HeaderMap) -> Res
     Json(member).into_response()
 }
 
-async fn api_queue<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Query(params): Query<FilterParams>) -> Response {
+async fn api_queue<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Query(params): Query<FilterParams>,
+) -> Response {
     let member = api_member!(app, headers);
     let result = match params.filter() {
         Ok(filter) => app.desk.queue(&member, &filter).await,
@@ -477,12 +596,20 @@ async fn api_queue<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Que
     api_result(StatusCode::OK, result)
 }
 
-async fn api_case<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn api_case<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let member = api_member!(app, headers);
     api_result(StatusCode::OK, app.desk.case(&member, &id).await)
 }
 
-async fn api_claim<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn api_claim<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let member = api_member!(app, headers);
     api_result(StatusCode::OK, app.desk.claim(&member, &id).await)
 }
@@ -504,42 +631,79 @@ pub struct ReasonBody {
 }
 
 fn json_body<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, SupportError> {
-    let value: Value = serde_json::from_str(body).map_err(|_| InvalidInput::new("$", "is not JSON"))?;
+    let value: Value =
+        serde_json::from_str(body).map_err(|_| InvalidInput::new("$", "is not JSON"))?;
     Ok(anshin_core::input::parse_payload(value)?)
 }
 
-async fn api_decide<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+async fn api_decide<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
     let member = api_member!(app, headers);
-    let result = match json_body::<DecisionBody>(&body).and_then(|b| decision_from(b.action.as_deref(), &b.categories)) {
+    let result = match json_body::<DecisionBody>(&body)
+        .and_then(|b| decision_from(b.action.as_deref(), &b.categories))
+    {
         Ok(decision) => app.desk.decide(&member, &id, &decision).await,
         Err(e) => Err(e),
     };
     api_result(StatusCode::OK, result)
 }
 
-async fn api_account<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn api_account<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let member = api_member!(app, headers);
     api_result(StatusCode::OK, app.desk.account(&member, &id).await)
 }
 
-async fn api_withdrawal<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn api_withdrawal<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let member = api_member!(app, headers);
-    api_result(StatusCode::ACCEPTED, app.desk.confirm_withdrawal(&member, &id).await)
+    api_result(
+        StatusCode::ACCEPTED,
+        app.desk.confirm_withdrawal(&member, &id).await,
+    )
 }
 
-async fn api_reinstate<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+async fn api_reinstate<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
     let member = api_member!(app, headers);
     let result = match json_body::<ReasonBody>(&body) {
-        Ok(b) => app.desk.reinstate(&member, &id, b.reason.as_deref().unwrap_or("")).await,
+        Ok(b) => {
+            app.desk
+                .reinstate(&member, &id, b.reason.as_deref().unwrap_or(""))
+                .await
+        }
         Err(e) => Err(e),
     };
     api_result(StatusCode::ACCEPTED, result)
 }
 
-async fn api_revoke<S: Stores>(State(app): State<App<S>>, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+async fn api_revoke<S: Stores>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
     let member = api_member!(app, headers);
     let result = match json_body::<ReasonBody>(&body) {
-        Ok(b) => app.desk.revoke_strike(&member, &id, b.reason.as_deref().unwrap_or("")).await,
+        Ok(b) => {
+            app.desk
+                .revoke_strike(&member, &id, b.reason.as_deref().unwrap_or(""))
+                .await
+        }
         Err(e) => Err(e),
     };
     api_result(StatusCode::ACCEPTED, result)

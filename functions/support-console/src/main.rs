@@ -68,7 +68,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         ConsoleIdentity::Local { members } => {
             let members = members
                 .iter()
-                .map(|m| LocalMember::parse(m).ok_or("ANSHIN_CONSOLE_LOCAL_MEMBERS: a member id is not an id"))
+                .map(|m| {
+                    LocalMember::parse(m)
+                        .ok_or("ANSHIN_CONSOLE_LOCAL_MEMBERS: a member id is not an id")
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let issuer = LocalIssuer::generate(LOCAL_ISSUER, LOCAL_AUDIENCE, members)?;
             let verifier = Verifier::new(

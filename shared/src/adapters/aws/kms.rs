@@ -64,11 +64,13 @@ impl KmsSealer {
             .send()
             .await
             .map_err(|e| kms_error("GenerateDataKey", DisplayErrorContext(e)))?;
-        let (Some(clear), Some(wrapped)) = (data_key.plaintext(), data_key.ciphertext_blob()) else {
+        let (Some(clear), Some(wrapped)) = (data_key.plaintext(), data_key.ciphertext_blob())
+        else {
             return Err(kms_error("GenerateDataKey", "answer without a key"));
         };
         let key = LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, clear.as_ref()).map_err(|_| crypto_error("data key length"))?,
+            UnboundKey::new(&AES_256_GCM, clear.as_ref())
+                .map_err(|_| crypto_error("data key length"))?,
         );
         let mut nonce = [0u8; NONCE_LEN];
         aws_lc_rs::rand::fill(&mut nonce).map_err(|_| crypto_error("no randomness for a nonce"))?;
@@ -111,7 +113,8 @@ impl KmsSealer {
             .plaintext()
             .ok_or_else(|| kms_error("Decrypt", "answer without a key"))?;
         let key = LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, clear.as_ref()).map_err(|_| crypto_error("data key length"))?,
+            UnboundKey::new(&AES_256_GCM, clear.as_ref())
+                .map_err(|_| crypto_error("data key length"))?,
         );
         let plain = key
             .open_in_place(

@@ -2,10 +2,10 @@
 
 pub mod dynamodb;
 pub mod kms;
-pub mod support;
 pub mod sns;
+pub mod support;
 
 pub use dynamodb::{create_table, DynamoCaseStore, DynamoLedgerStore, DynamoReportStore};
 pub use kms::KmsSealer;
-pub use support::SnsSupportOutbox;
 pub use sns::{SnsAlertSink, SnsViolationQueue};
+pub use support::SnsSupportOutbox;

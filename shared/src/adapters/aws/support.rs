@@ -39,8 +39,14 @@ impl SupportOutbox for SnsSupportOutbox {
         for message in messages {
             let s = |v: &str| AttributeValue::String(v.to_owned());
             let (topic, attributes) = match message {
-                SupportMessage::Escalation(_) => (&self.escalation_topic_arn, vec![("event_type", s(message.kind())), ("source", s("support"))]),
-                SupportMessage::Resolution(_) => (&self.resolution_topic_arn, vec![("event_type", s("resolution"))]),
+                SupportMessage::Escalation(_) => (
+                    &self.escalation_topic_arn,
+                    vec![("event_type", s(message.kind())), ("source", s("support"))],
+                ),
+                SupportMessage::Resolution(_) => (
+                    &self.resolution_topic_arn,
+                    vec![("event_type", s("resolution"))],
+                ),
                 SupportMessage::CaseResolved(e) => (
                     &self.alert_topic_arn,
                     vec![
@@ -57,7 +63,8 @@ impl SupportOutbox for SnsSupportOutbox {
                 .topic_arn(topic)
                 .message(message.body().to_string());
             for (name, value) in attributes {
-                request = request.message_attributes(name, attribute(&value).map_err(|e| OutboxError(e.0))?);
+                request = request
+                    .message_attributes(name, attribute(&value).map_err(|e| OutboxError(e.0))?);
             }
             request
                 .send()

@@ -27,7 +27,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
-use super::table::{condition_failed, from_item, get_item, key, malformed, to_item, unavailable, Item, TTL_ATTRIBUTE};
+use super::table::{
+    condition_failed, from_item, get_item, key, malformed, to_item, unavailable, Item,
+    TTL_ATTRIBUTE,
+};
 use crate::adapters::aws::kms::{KmsSealer, Sealed};
 use crate::clock::{Timestamp, SECONDS_PER_DAY};
 use crate::store::StoreError;
@@ -79,7 +82,12 @@ pub struct DynamoCaseStore {
 }
 
 impl DynamoCaseStore {
-    pub fn new(client: Client, table: impl Into<String>, sealer: KmsSealer, retention_days: u64) -> Self {
+    pub fn new(
+        client: Client,
+        table: impl Into<String>,
+        sealer: KmsSealer,
+        retention_days: u64,
+    ) -> Self {
         DynamoCaseStore {
             client,
             table: table.into(),
@@ -97,7 +105,13 @@ impl DynamoCaseStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    fn index(&self, pk: String, sk: String, summary: &CaseSummary, ttl: Option<Timestamp>) -> Result<TransactWriteItem, StoreError> {
+    fn index(
+        &self,
+        pk: String,
+        sk: String,
+        summary: &CaseSummary,
+        ttl: Option<Timestamp>,
+    ) -> Result<TransactWriteItem, StoreError> {
         self.put(to_item(&IndexItem {
             pk,
             sk,
@@ -131,7 +145,16 @@ impl DynamoCaseStore {
         }
     }
 
-    async fn transact(&self, operations: Vec<TransactWriteItem>) -> Result<(), aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>> {
+    async fn transact(
+        &self,
+        operations: Vec<TransactWriteItem>,
+    ) -> Result<
+        (),
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+            aws_sdk_dynamodb::config::http::HttpResponse,
+        >,
+    > {
         self.client
             .transact_write_items()
             .set_transact_items(Some(operations))
@@ -143,7 +166,8 @@ impl DynamoCaseStore {
 
 impl CaseStore for DynamoCaseStore {
     async fn open(&self, case: &Case) -> Result<bool, StoreError> {
-        let content = serde_json::to_vec(&case.content).map_err(|e| malformed("encoding case content", e))?;
+        let content =
+            serde_json::to_vec(&case.content).map_err(|e| malformed("encoding case content", e))?;
         let sealed = self.sealer.seal(case.id(), &content).await?;
         let summary = &case.summary;
         let item = to_item(&CaseItem {
@@ -166,8 +190,18 @@ impl CaseStore for DynamoCaseStore {
         let operations = vec![
             TransactWriteItem::builder().put(case_put).build(),
             self.index(QUEUE_PK.to_owned(), index_sk(case.id()), summary, None)?,
-            self.index(format!("CASEDAY#{day}"), index_sk(case.id()), summary, index_ttl)?,
-            self.index(format!("AUTHOR#{}", summary.author_id), author_sk(summary), summary, None)?,
+            self.index(
+                format!("CASEDAY#{day}"),
+                index_sk(case.id()),
+                summary,
+                index_ttl,
+            )?,
+            self.index(
+                format!("AUTHOR#{}", summary.author_id),
+                author_sk(summary),
+                summary,
+                None,
+            )?,
         ];
         match self.transact(operations).await {
             Ok(()) => Ok(true),
@@ -177,7 +211,8 @@ impl CaseStore for DynamoCaseStore {
     }
 
     async fn load(&self, case_id: &str) -> Result<Option<(Case, u64)>, StoreError> {
-        let Some(item) = get_item(&self.client, &self.table, case_pk(case_id), CASE_SK).await? else {
+        let Some(item) = get_item(&self.client, &self.table, case_pk(case_id), CASE_SK).await?
+        else {
             return Ok(None);
         };
         let item: CaseItem = from_item(item)?;
@@ -201,24 +236,34 @@ impl CaseStore for DynamoCaseStore {
             .table_name(&self.table)
             .set_key(Some(key(case_pk(case.id()), CASE_SK)))
             .condition_expression("version = :expected")
-            .expression_attribute_values(":expected", AttributeValue::N(expected_version.to_string()))
-            .expression_attribute_values(":version", AttributeValue::N((expected_version + 1).to_string()))
             .expression_attribute_values(
-                ":summary",
-                AttributeValue::M(to_item(summary)?),
+                ":expected",
+                AttributeValue::N(expected_version.to_string()),
             )
             .expression_attribute_values(
+                ":version",
+                AttributeValue::N((expected_version + 1).to_string()),
+            )
+            .expression_attribute_values(":summary", AttributeValue::M(to_item(summary)?))
+            .expression_attribute_values(
                 ":history",
-                serde_dynamo::to_attribute_value(&case.history).map_err(|e| malformed("encoding history", e))?,
+                serde_dynamo::to_attribute_value(&case.history)
+                    .map_err(|e| malformed("encoding history", e))?,
             )
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE);
         update = match ttl {
             Some(t) => update
-                .update_expression("SET version = :version, summary = :summary, history = :history, #ttl = :ttl")
+                .update_expression(
+                    "SET version = :version, summary = :summary, history = :history, #ttl = :ttl",
+                )
                 .expression_attribute_values(":ttl", AttributeValue::N(t.to_string())),
-            None => update.update_expression("SET version = :version, summary = :summary, history = :history REMOVE #ttl"),
+            None => update.update_expression(
+                "SET version = :version, summary = :summary, history = :history REMOVE #ttl",
+            ),
         };
-        let update = update.build().map_err(|e| malformed("building the case update", e))?;
+        let update = update
+            .build()
+            .map_err(|e| malformed("building the case update", e))?;
         let mut operations = vec![TransactWriteItem::builder().update(update).build()];
         if summary.status == CaseStatus::Closed {
             let delete = Delete::builder()
@@ -228,12 +273,22 @@ impl CaseStore for DynamoCaseStore {
                 .map_err(|e| malformed("building the queue delete", e))?;
             operations.push(TransactWriteItem::builder().delete(delete).build());
             if let Some(closed) = summary.closed_at {
-                operations.push(self.index(format!("CLOSED#{}", closed / SECONDS_PER_DAY), index_sk(case.id()), summary, ttl)?);
+                operations.push(self.index(
+                    format!("CLOSED#{}", closed / SECONDS_PER_DAY),
+                    index_sk(case.id()),
+                    summary,
+                    ttl,
+                )?);
             }
         } else {
             operations.push(self.index(QUEUE_PK.to_owned(), index_sk(case.id()), summary, None)?);
         }
-        operations.push(self.index(format!("AUTHOR#{}", summary.author_id), author_sk(summary), summary, ttl)?);
+        operations.push(self.index(
+            format!("AUTHOR#{}", summary.author_id),
+            author_sk(summary),
+            summary,
+            ttl,
+        )?);
         match self.transact(operations).await {
             Ok(()) => Ok(()),
             Err(e) if condition_failed(&e, 0) => Err(CaseWriteError::Changed),
@@ -253,7 +308,11 @@ impl CaseStore for DynamoCaseStore {
         self.query(format!("CLOSED#{day}")).await
     }
 
-    async fn cases_of(&self, author_id: &str, limit: usize) -> Result<Vec<CaseSummary>, StoreError> {
+    async fn cases_of(
+        &self,
+        author_id: &str,
+        limit: usize,
+    ) -> Result<Vec<CaseSummary>, StoreError> {
         let page = self
             .client
             .query()
