@@ -264,7 +264,10 @@ class Functions:
             proc, log_file = self.processes.start(
                 f"watch-{name}",
                 ["cargo", "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port",
-                 str(port), "--ignore-changes", "--manifest-path", f"functions/{name}/Cargo.toml"],
+                 str(port), "--ignore-changes", "--manifest-path", f"functions/{name}/Cargo.toml",
+                 # The binary named makes it the watcher's default function, so that HTTP
+                 # requests to / reach it (the console's pages link from the root).
+                 "--bin", name],
                 env=self.env,
             )
             wait_until(lambda: port_open(port), f"cargo lambda watch for {name}", START_TIMEOUT_S,

@@ -318,7 +318,7 @@ async fn every_console_action_works_through_the_api_against_moto() {
     let (status, refused) = s
         .call(
             Method::GET,
-            "/api/queue?category=<script>",
+            "/api/queue?category=%3Cscript%3E",
             Some("agent-a"),
             None,
         )
@@ -720,7 +720,7 @@ async fn requests_without_a_valid_token_get_401_and_without_the_group_403_changi
         (Method::GET, &format!("/api/cases/{case_id}"), None),
         (
             Method::POST,
-            &format!("/api/violations/v-1/revocation"),
+            "/api/violations/v-1/revocation",
             Some(json!({"reason": "x"})),
         ),
     ] {

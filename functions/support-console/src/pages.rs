@@ -474,6 +474,14 @@ pub fn reports(lang: Lang, member: &Member, policy: &Policy, targets: &[ReportTa
     )
 }
 
+struct Bar {
+    x: f64,
+    y: f64,
+    height: f64,
+    color: &'static str,
+    title: String,
+}
+
 const PALETTE: [&str; 13] = [
     "#e4572e", "#17bebb", "#ffc914", "#2e282a", "#76b041", "#6a4c93", "#1982c4", "#8ac926",
     "#ff595e", "#ff924c", "#52a675", "#4267ac", "#b5a6c9",
@@ -490,29 +498,54 @@ fn chart(lang: Lang, policy: &Policy, trends: &Trends) -> Markup {
         .unwrap_or(0)
         .max(1) as f64;
     let n = trends.days.len().max(1) as f64;
-    let bar = (w - left) / n;
+    let bar_width = (w - left) / n;
     let scale = (h - bottom - 10.0) / max;
+    // Each day's bar, stacked bottom up: the categories, then the released ones.
+    let mut bars = Vec::new();
+    for (i, day) in trends.days.iter().enumerate() {
+        let x = left + i as f64 * bar_width;
+        let mut y = h - bottom;
+        let stacked = day
+            .by_category
+            .iter()
+            .map(|(c, count)| {
+                (
+                    *count,
+                    PALETTE[c.index() % PALETTE.len()],
+                    category_name(policy, lang, *c),
+                )
+            })
+            .chain((day.released > 0).then(|| {
+                (
+                    day.released,
+                    "#bcccdc",
+                    lang.pick("誤検知（公開）", "released").to_owned(),
+                )
+            }));
+        for (count, color, name) in stacked {
+            let height = f64::from(count) * scale;
+            y -= height;
+            bars.push(Bar {
+                x,
+                y,
+                height,
+                color,
+                title: format!("{} {name}: {count}", day_label(day.day)),
+            });
+        }
+    }
     html! {
         svg id="trend-chart" xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) viewBox={ "0 0 " (w) " " (h) } role="img" {
             title { (lang.pick("カテゴリ別・日別の判断件数", "Decisions per category per day")) }
             line x1=(left) y1=(h - bottom) x2=(w) y2=(h - bottom) stroke="#627d98" {}
             text x="0" y="12" font-size="11" { (max as u32) }
+            @for bar in &bars {
+                rect x=(bar.x + 1.0) y=(bar.y) width=(bar_width - 2.0) height=(bar.height) fill=(bar.color) {
+                    title { (bar.title) }
+                }
+            }
             @for (i, day) in trends.days.iter().enumerate() {
-                @let x = left + i as f64 * bar;
-                @let mut y = h - bottom;
-                @for (c, count) in &day.by_category {
-                    @let height = f64::from(*count) * scale;
-                    @let _ = { y -= height; };
-                    rect x=(x + 1.0) y=(y) width=(bar - 2.0) height=(height) fill=(PALETTE[c.index() % PALETTE.len()]) {
-                        title { (day_label(day.day)) " " (category_name(policy, lang, *c)) ": " (count) }
-                    }
-                }
-                @if day.released > 0 {
-                    @let height = f64::from(day.released) * scale;
-                    rect x=(x + 1.0) y=(y - height) width=(bar - 2.0) height=(height) fill="#bcccdc" {
-                        title { (day_label(day.day)) " released: " (day.released) }
-                    }
-                }
+                @let x = left + i as f64 * bar_width;
                 @if i % 5 == 0 || i + 1 == trends.days.len() {
                     text x=(x) y=(h - 12.0) font-size="10" { (day_label(day.day)) }
                 }
