@@ -5,6 +5,10 @@
 //!
 //! Members sign in with tokens from the console's local issuer (a key made for the test),
 //! checked by the same verifier as Cognito's.
+//!
+//! What the console and the screening path publish goes to moto's SNS and is also kept in
+//! the test ([`Sent`]), so that the tests read and deliver it without fetching moto's whole
+//! state each time (one test checks that SNS holds the same messages).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,7 +23,9 @@ use anshin_core::escalation::{EscalationCommand, Escalator};
 use anshin_core::policy::Policy;
 use anshin_core::reports::{ReportCommand, ReportDesk};
 use anshin_core::screening::{ScreenDesk, Screener};
-use anshin_core::support::{CaseStore, SupportDesk};
+use anshin_core::support::messages::OutboxError;
+use anshin_core::support::{CaseStore, SupportDesk, SupportMessage, SupportOutbox};
+use anshin_core::violation::{QueueError, ViolationConfirmed, ViolationQueue};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
@@ -41,7 +47,64 @@ impl Stores for Moto {
     type Cases = DynamoCaseStore;
     type Ledger = DynamoLedgerStore;
     type Reports = DynamoReportStore;
-    type Outbox = SnsSupportOutbox;
+    type Outbox = Recording<SnsSupportOutbox>;
+}
+
+/// Every message published, as (topic, body), in order.
+#[derive(Clone, Default)]
+struct Sent(Arc<Mutex<Vec<(Topic, Value)>>>);
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Topic {
+    Escalation,
+    Resolution,
+    Alert,
+}
+
+impl Sent {
+    fn on(&self, topic: Topic) -> Vec<Value> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(t, _)| *t == topic)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// An SNS adapter that also keeps what it published.
+struct Recording<T> {
+    inner: T,
+    sent: Sent,
+}
+
+impl SupportOutbox for Recording<SnsSupportOutbox> {
+    async fn send(&self, messages: &[SupportMessage]) -> Result<(), OutboxError> {
+        self.inner.send(messages).await?;
+        let mut sent = self.sent.0.lock().unwrap();
+        for m in messages {
+            let topic = match m {
+                SupportMessage::Escalation(_) => Topic::Escalation,
+                SupportMessage::Resolution(_) => Topic::Resolution,
+                SupportMessage::CaseResolved(_) => Topic::Alert,
+            };
+            sent.push((topic, m.body()));
+        }
+        Ok(())
+    }
+}
+
+impl ViolationQueue for Recording<SnsViolationQueue> {
+    async fn submit(&self, violation: &ViolationConfirmed) -> Result<(), QueueError> {
+        self.inner.submit(violation).await?;
+        self.sent
+            .0
+            .lock()
+            .unwrap()
+            .push((Topic::Escalation, violation.to_command_json()));
+        Ok(())
+    }
 }
 
 const ISSUER: &str = "http://127.0.0.1/test-issuer";
@@ -57,12 +120,14 @@ const MEMBERS: [&str; 5] = [
 /// One stack on moto: the table, the key, the topics, the console, and the two functions
 /// that take the console's commands.
 struct Stack {
+    table: String,
     router: Router,
     tokens: HashMap<String, String>,
     issuer: LocalIssuer,
     cases: DynamoCaseStore,
-    screen: ScreenDesk<SnsAlertSink, SnsViolationQueue>,
-    reports: ReportDesk<DynamoReportStore, SnsAlertSink, SnsViolationQueue>,
+    screen: ScreenDesk<SnsAlertSink, Recording<SnsViolationQueue>>,
+    reports: ReportDesk<DynamoReportStore, SnsAlertSink, Recording<SnsViolationQueue>>,
+    sent: Sent,
     escalator: Escalator<DynamoLedgerStore, MemoryAlertSink>,
     alert_topic: String,
     escalation_topic: String,
@@ -108,17 +173,21 @@ impl Stack {
         )
         .await
         .unwrap();
+        let sent = Sent::default();
         let console = Console::<Moto> {
             desk: SupportDesk::new(
                 cases.clone(),
                 DynamoLedgerStore::new(dynamodb.clone(), &table),
                 DynamoReportStore::new(dynamodb.clone(), &table),
-                SnsSupportOutbox::new(
-                    sns.clone(),
-                    &escalation_topic,
-                    &resolution_topic,
-                    &alert_topic,
-                ),
+                Recording {
+                    inner: SnsSupportOutbox::new(
+                        sns.clone(),
+                        &escalation_topic,
+                        &resolution_topic,
+                        &alert_topic,
+                    ),
+                    sent: sent.clone(),
+                },
                 Arc::clone(&policy),
                 Arc::new(SystemClock),
             ),
@@ -126,18 +195,25 @@ impl Stack {
             local_issuer: None,
         };
         Stack {
+            table: table.clone(),
             router: router(Arc::new(console)),
             tokens,
             issuer,
             screen: ScreenDesk::new(
                 Screener::new(Arc::clone(&policy)),
                 SnsAlertSink::new(sns.clone(), &alert_topic),
-                SnsViolationQueue::new(sns.clone(), &escalation_topic),
+                Recording {
+                    inner: SnsViolationQueue::new(sns.clone(), &escalation_topic),
+                    sent: sent.clone(),
+                },
             ),
             reports: ReportDesk::new(
                 DynamoReportStore::new(dynamodb.clone(), &table),
                 SnsAlertSink::new(sns.clone(), &alert_topic),
-                SnsViolationQueue::new(sns.clone(), &escalation_topic),
+                Recording {
+                    inner: SnsViolationQueue::new(sns.clone(), &escalation_topic),
+                    sent: sent.clone(),
+                },
                 Screener::new(Arc::clone(&policy)),
                 Arc::new(SystemClock),
             ),
@@ -148,6 +224,7 @@ impl Stack {
                 Arc::new(SystemClock),
             ),
             cases,
+            sent,
             alert_topic,
             escalation_topic,
             resolution_topic,
@@ -173,19 +250,17 @@ impl Stack {
     /// What SNS would deliver since the last call: resolutions to report-intake (whose
     /// confirmed reports go on to the escalation topic), then commands to user-escalation.
     async fn deliver(&self) {
-        let resolutions = sent_notifications(&self.resolution_topic).await;
+        let resolutions = self.sent.on(Topic::Resolution);
         let from = self.delivered.lock().unwrap().1;
-        for n in &resolutions[from..] {
-            let command =
-                ReportCommand::from_json(serde_json::from_str(&n.message).unwrap()).unwrap();
+        for message in &resolutions[from..] {
+            let command = ReportCommand::from_json(message.clone()).unwrap();
             self.reports.handle(command).await.unwrap();
         }
         self.delivered.lock().unwrap().1 = resolutions.len();
-        let commands = sent_notifications(&self.escalation_topic).await;
+        let commands = self.sent.on(Topic::Escalation);
         let from = self.delivered.lock().unwrap().0;
-        for n in &commands[from..] {
-            let command =
-                EscalationCommand::from_json(serde_json::from_str(&n.message).unwrap()).unwrap();
+        for message in &commands[from..] {
+            let command = EscalationCommand::from_json(message.clone()).unwrap();
             self.escalator.handle(command).await.unwrap();
         }
         self.delivered.lock().unwrap().0 = commands.len();
@@ -259,11 +334,10 @@ impl Stack {
             .case_id
     }
 
-    async fn messages(&self, topic: &str, kind: &str) -> Vec<Value> {
-        sent_notifications(topic)
-            .await
+    fn messages(&self, topic: Topic, kind: &str) -> Vec<Value> {
+        self.sent
+            .on(topic)
             .into_iter()
-            .map(|n| serde_json::from_str::<Value>(&n.message).unwrap())
             .filter(|m| {
                 m.get("type")
                     .or_else(|| m.get("event_type"))
@@ -395,15 +469,14 @@ async fn every_console_action_works_through_the_api_against_moto() {
     assert_eq!(status, StatusCode::OK, "{decided}");
     assert_eq!(decided["applied"], true);
     let strikes: Vec<Value> = s
-        .messages(&s.escalation_topic, "violation_confirmed")
-        .await
+        .messages(Topic::Escalation, "violation_confirmed")
         .into_iter()
         .filter(|m| m["source"] == "support")
         .collect();
     assert_eq!(strikes.len(), 1, "{strikes:?}");
     assert_eq!(strikes[0]["decided_by"], "agent-a");
     assert_eq!(strikes[0]["user_id"], CONTACT_AUTHOR);
-    let resolved = s.messages(&s.alert_topic, "case_resolved").await;
+    let resolved = s.messages(Topic::Alert, "case_resolved");
     assert_eq!(resolved.len(), 1);
     assert_eq!(resolved[0]["outcome"], "removed");
     assert_eq!(
@@ -486,7 +559,7 @@ async fn every_console_action_works_through_the_api_against_moto() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let revocations = s.messages(&s.escalation_topic, "violation_revoked").await;
+    let revocations = s.messages(Topic::Escalation, "violation_revoked");
     assert!(
         revocations
             .iter()
@@ -523,7 +596,7 @@ async fn every_console_action_works_through_the_api_against_moto() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let resolved = s.messages(&s.alert_topic, "case_resolved").await;
+    let resolved = s.messages(Topic::Alert, "case_resolved");
     let kept: Vec<&Value> = resolved
         .iter()
         .filter(|r| r["outcome"] == "kept_hidden")
@@ -531,8 +604,7 @@ async fn every_console_action_works_through_the_api_against_moto() {
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0]["author_id"], "client-7781");
     assert!(s
-        .messages(&s.escalation_topic, "violation_confirmed")
-        .await
+        .messages(Topic::Escalation, "violation_confirmed")
         .iter()
         .all(|v| v["user_id"] != "client-7781"));
 
@@ -576,7 +648,7 @@ async fn every_console_action_works_through_the_api_against_moto() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let resolutions = s.messages(&s.resolution_topic, "resolution").await;
+    let resolutions = s.messages(Topic::Resolution, "resolution");
     assert_eq!(resolutions.len(), 3, "{resolutions:?}");
     assert!(resolutions
         .iter()
@@ -610,6 +682,28 @@ async fn every_console_action_works_through_the_api_against_moto() {
         (Some("confirmed_violation"), json!(["off_platform_contact"]))
     );
     assert_eq!(row["submission"]["body"], fixture["body"]);
+
+    // SNS in moto received exactly what the test kept.
+    for (topic, arn) in [
+        (Topic::Escalation, &s.escalation_topic),
+        (Topic::Resolution, &s.resolution_topic),
+    ] {
+        let published: Vec<Value> = sent_notifications(arn)
+            .await
+            .iter()
+            .map(|n| serde_json::from_str(&n.message).unwrap())
+            .collect();
+        assert_eq!(published, s.sent.on(topic), "{topic:?}");
+    }
+    let case_resolved = sent_notifications(&s.alert_topic)
+        .await
+        .iter()
+        .filter(|n| n.attributes["event_type"]["Value"] == "case_resolved")
+        .count();
+    assert_eq!(
+        case_resolved,
+        s.messages(Topic::Alert, "case_resolved").len()
+    );
 }
 
 /// The raw item in DynamoDB: no posting text in clear, and a TTL once closed.
@@ -618,32 +712,25 @@ async fn case_text_is_sealed_at_rest_and_expires_after_closing() {
     let s = Stack::new().await;
     s.screen("off-platform-contact-evasion.json").await;
     let case_id = s.case_id_of(CONTACT).await;
-    let table_item = |pk: String| async move {
-        let client = dynamodb_client().await;
-        let tables = client
-            .list_tables()
-            .send()
-            .await
-            .unwrap()
-            .table_names
-            .unwrap_or_default();
-        for table in tables {
-            let got = client
+    let table_item = |pk: String| {
+        let table = s.table.clone();
+        async move {
+            dynamodb_client()
+                .await
                 .get_item()
                 .table_name(&table)
-                .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.clone()))
+                .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
                 .key(
                     "sk",
                     aws_sdk_dynamodb::types::AttributeValue::S("CASE".into()),
                 )
+                .consistent_read(true)
                 .send()
                 .await
-                .unwrap();
-            if let Some(item) = got.item {
-                return item;
-            }
+                .unwrap()
+                .item
+                .expect("the case item")
         }
-        panic!("no case item");
     };
     let item = table_item(format!("CASE#{case_id}")).await;
     let raw = format!("{item:?}");
@@ -757,10 +844,9 @@ async fn requests_without_a_valid_token_get_401_and_without_the_group_403_changi
         "nothing changed"
     );
     assert!(s
-        .messages(&s.escalation_topic, "violation_confirmed")
-        .await
+        .messages(Topic::Escalation, "violation_confirmed")
         .is_empty());
-    assert!(s.messages(&s.alert_topic, "case_resolved").await.is_empty());
+    assert!(s.messages(Topic::Alert, "case_resolved").is_empty());
 }
 
 #[tokio::test]
@@ -797,8 +883,7 @@ async fn two_members_confirm_a_withdrawal_and_one_member_twice_is_refused() {
     let (status, refused) = s.call(Method::POST, &confirm, Some("lead-a"), None).await;
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     assert!(
-        s.messages(&s.escalation_topic, "withdrawal_confirmed")
-            .await
+        s.messages(Topic::Escalation, "withdrawal_confirmed")
             .is_empty(),
         "a refusal sends nothing"
     );
@@ -875,12 +960,10 @@ async fn a_double_submitted_decision_gives_one_strike_and_one_case_resolved() {
         .collect();
     assert_eq!(applied.iter().filter(|a| **a).count(), 1, "{applied:?}");
     assert_eq!(
-        s.messages(&s.escalation_topic, "violation_confirmed")
-            .await
-            .len(),
+        s.messages(Topic::Escalation, "violation_confirmed").len(),
         1
     );
-    assert_eq!(s.messages(&s.alert_topic, "case_resolved").await.len(), 1);
+    assert_eq!(s.messages(Topic::Alert, "case_resolved").len(), 1);
     s.deliver().await;
     let (_, account) = s
         .call(
