@@ -10,17 +10,24 @@
     infra/local-loop.sh --browser  the console in headless Chromium, asserted
                                    (tests/browser/console_test.py; tests/run.sh runs it)
 
-What it does: starts moto (tests/moto_server.py) on a free loopback port, creates the ledger table and the alert and
-escalation topics there, builds each function exactly as `cargo lambda watch` will run it
+What it does: starts moto (tests/moto_server.py) on a free loopback port, creates the table
+(with its sweep index and stream) and the alert, escalation and resolution topics there,
+builds each function exactly as `cargo lambda watch` will run it
 (`cargo run --manifest-path functions/<name>/Cargo.toml --bin <name>`, dev profile, that
 package's own features) so that the watcher's build is a no-op, starts one watcher per
 function on free ports with the functions' environment pointing at moto, invokes them
-through `cargo lambda invoke`, reads what SNS received from moto's
-`/moto-api/data.json`, and stops every process it started, however it ends.
+through `cargo lambda invoke`, records what SNS accepted through an SQS queue subscribed
+to each topic, and stops every process it started, however it ends.
 
-moto does not deliver SNS messages to a local function, so the end-to-end scenario takes
-the `violation_confirmed` that screen-submission published to the escalation topic from
-moto, wraps it as an SNS event the way Lambda does, and invokes user-escalation with it.
+Two event sources are emulated here, as AWS would run them:
+- the table's stream → outbox-publisher: after each invocation the loop reads the new
+  stream records from moto (which keeps a real DynamoDB stream), keeps those the
+  template's filter keeps (INSERT / MODIFY of `OUTBOX#` items), and invokes
+  outbox-publisher with them as one stream batch;
+- SNS → a subscribed function: moto does not deliver SNS messages to a local function, so
+  the end-to-end scenario takes the `violation_confirmed` that outbox-publisher published
+  to the escalation topic from moto, wraps it as an SNS event the way Lambda does, and
+  invokes user-escalation with it.
 """
 
 import argparse
@@ -39,7 +46,7 @@ import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
-FUNCTIONS = ("screen-submission", "report-intake", "user-escalation")
+FUNCTIONS = ("screen-submission", "report-intake", "user-escalation", "outbox-publisher")
 # --- support console (issue 12) ---
 CONSOLE = "support-console"
 # The test members the console's local issuer signs tokens for: two support members, two
@@ -157,36 +164,96 @@ class Emulator:
         )
         self.sns = boto3.client("sns", **kw)
         self.dynamodb = boto3.client("dynamodb", **kw)
-        self.table = f"anshin-local-ledger-{suffix}"
+        self.streams = boto3.client("dynamodbstreams", **kw)
+        self.table = f"anshin-local-table-{suffix}"
         self.alert_topic = self.sns.create_topic(Name=f"anshin-local-alerts-{suffix}")["TopicArn"]
         self.escalation_topic = self.sns.create_topic(Name=f"anshin-local-escalation-{suffix}")[
             "TopicArn"
         ]
-        # --- support console (issue 12): the report-resolution topic, the key that seals
-        # case text ---
-        self.resolution_topic = self.sns.create_topic(Name=f"anshin-local-resolutions-{suffix}")[
-            "TopicArn"
-        ]
+        self.resolution_topic = self.sns.create_topic(
+            Name=f"anshin-local-resolutions-{suffix}")["TopicArn"]
+        # What SNS accepts is recorded through one SQS queue subscribed to each topic, as a
+        # real subscriber would see it; moto's whole-state dump is never read back.
+        self.sqs = boto3.client("sqs", **kw)
+        self.recorders = {}
+        for topic in (self.alert_topic, self.escalation_topic, self.resolution_topic):
+            name = topic.rsplit(":", 1)[1] + "-recorder"
+            queue_url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+            queue_arn = self.sqs.get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+            self.recorders[topic] = (queue_url, [])
+        # --- support console (issue 12): the key that seals case text ---
         self.case_key = boto3.client("kms", **kw).create_key(Description="anshin local")[
             "KeyMetadata"]["KeyId"]
         # --- end support console ---
-        # The same key schema and TTL attribute as infra/template.yaml.
+        # The same key schema, sweep index, stream and TTL attribute as infra/template.yaml.
         self.dynamodb.create_table(
             TableName=self.table,
             BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[
                 {"AttributeName": "pk", "AttributeType": "S"},
                 {"AttributeName": "sk", "AttributeType": "S"},
+                {"AttributeName": "sweep_pk", "AttributeType": "S"},
+                {"AttributeName": "sweep_at", "AttributeType": "N"},
             ],
             KeySchema=[
                 {"AttributeName": "pk", "KeyType": "HASH"},
                 {"AttributeName": "sk", "KeyType": "RANGE"},
             ],
+            GlobalSecondaryIndexes=[{
+                "IndexName": "sweep",
+                "KeySchema": [{"AttributeName": "sweep_pk", "KeyType": "HASH"},
+                              {"AttributeName": "sweep_at", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
         )
         self.dynamodb.update_time_to_live(
             TableName=self.table,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
         )
+        self.stream_arn = self.dynamodb.describe_table(TableName=self.table)["Table"][
+            "LatestStreamArn"]
+        shard = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
+            "Shards"][0]["ShardId"]
+        self.iterator = self.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+
+    def stream_batch(self):
+        """The stream records written since the last call that the template's filter lets
+        through to outbox-publisher, as the Lambda event source mapping would batch them."""
+        records = []
+        while True:
+            page = self.streams.get_records(ShardIterator=self.iterator)
+            self.iterator = page["NextShardIterator"]
+            if not page["Records"]:
+                break
+            for record in page["Records"]:
+                change = record["dynamodb"]
+                image = change.get("NewImage") or {}
+                if record["eventName"] not in ("INSERT", "MODIFY"):
+                    continue
+                if not image.get("pk", {}).get("S", "").startswith("OUTBOX#"):
+                    continue
+                records.append({
+                    "eventID": record["eventID"],
+                    "eventName": record["eventName"],
+                    "eventVersion": record.get("eventVersion", "1.1"),
+                    "eventSource": "aws:dynamodb",
+                    "awsRegion": REGION,
+                    "eventSourceARN": self.stream_arn,
+                    "dynamodb": {
+                        "ApproximateCreationDateTime": time.time(),
+                        "Keys": change.get("Keys", {}),
+                        "NewImage": image,
+                        "SequenceNumber": change["SequenceNumber"],
+                        "SizeBytes": change.get("SizeBytes", 0),
+                        "StreamViewType": "NEW_IMAGE",
+                    },
+                })
+        return {"Records": records} if records else None
 
     def function_env(self):
         env = dict(os.environ)
@@ -199,33 +266,34 @@ class Emulator:
             AWS_REGION=REGION,
             ANSHIN_ALERT_TOPIC_ARN=self.alert_topic,
             ANSHIN_ESCALATION_TOPIC_ARN=self.escalation_topic,
-            ANSHIN_LEDGER_TABLE=self.table,
+            ANSHIN_RESOLUTION_TOPIC_ARN=self.resolution_topic,
+            ANSHIN_TABLE=self.table,
             # --- support console (issue 12) ---
             ANSHIN_CASE_KEY_ID=self.case_key,
-            ANSHIN_RESOLUTION_TOPIC_ARN=self.resolution_topic,
             ANSHIN_CONSOLE_LOCAL_MEMBERS=CONSOLE_MEMBERS,
             # --- end support console ---
         )
         return env
 
     def sent(self, topic_arn):
-        """What SNS accepted on a topic, as moto recorded it."""
-        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=10) as r:
-            data = json.load(r)
-        notifications = []
-        for topic in data.get("sns", {}).get("Topic", []):
-            if topic.get("arn") != topic_arn:
-                continue
-            for message_id, message, subject, attributes, *_ in topic.get("sent_notifications", []):
-                notifications.append(
-                    {
-                        "message_id": message_id,
-                        "message": message,
-                        "subject": subject,
-                        "attributes": attributes or {},
-                    }
-                )
-        return notifications
+        """Everything SNS accepted on a topic so far, in order: what arrived on its recorder
+        queue since the last call, appended to what was recorded before."""
+        queue_url, recorded = self.recorders[topic_arn]
+        while True:
+            page = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                            WaitTimeSeconds=0)
+            messages = page.get("Messages", [])
+            if not messages:
+                return list(recorded)
+            for m in messages:
+                envelope = json.loads(m["Body"])
+                recorded.append({
+                    "message_id": envelope["MessageId"],
+                    "message": envelope["Message"],
+                    "subject": envelope.get("Subject"),
+                    "attributes": envelope.get("MessageAttributes") or {},
+                })
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
 
     def item(self, pk, sk):
         return self.dynamodb.get_item(
@@ -353,12 +421,24 @@ def print_alerts(emulator):
             print(f"   message    {short(n['message'])}")
 
 
+def relay(emulator, functions):
+    """The stream's new outbox items through outbox-publisher, as the event source mapping
+    would deliver them; (ok, answer), or (True, None) when there was nothing to deliver."""
+    batch = emulator.stream_batch()
+    if batch is None:
+        return True, None
+    return functions.invoke("outbox-publisher", payload=batch)
+
+
 def run_loop(emulator, functions):
     for name in FUNCTIONS:
         for path in event_files(name):
             ok, answer = functions.invoke(name, data_file=path)
             print(f"\n== {name} <- {path.relative_to(ROOT)}: {'ok' if ok else 'refused/failed'}")
             print(short(answer, 800))
+            relayed_ok, relayed = relay(emulator, functions)
+            if relayed is not None:
+                print(f"   outbox-publisher <- stream batch: {short(relayed) if relayed_ok else relayed}")
     print_alerts(emulator)
 
 
@@ -391,6 +471,11 @@ def run_e2e(emulator, functions):
     c.check(ok and verdict.get("decision") == "hide"
             and any(f["category"] == "illegal_work" for f in verdict.get("categories", [])),
             "screen-submission hides the crime-recruitment posting as illegal_work", verdict)
+    c.check(not emulator.sent(emulator.alert_topic),
+            "nothing is on SNS yet: the alert waits in the table's outbox", None)
+    ok, relayed = relay(emulator, functions)
+    c.check(ok and relayed == {"batchItemFailures": []},
+            "outbox-publisher, given the stream batch, publishes every message", relayed)
 
     alerts = emulator.sent(emulator.alert_topic)
     hidden = [n for n in alerts if attribute(n, "event_type") == "submission_hidden"]
@@ -411,7 +496,7 @@ def run_e2e(emulator, functions):
             and command.get("type") == "violation_confirmed"
             and command.get("user_id") == posting["author_id"]
             and command.get("category") == "illegal_work" and command.get("source") == "screening",
-            "screen-submission publishes an automatic violation_confirmed to the escalation topic",
+            "the automatic violation_confirmed reaches the escalation topic through the outbox",
             commands)
     if not commands:
         return c, time.monotonic() - started
@@ -425,6 +510,7 @@ def run_e2e(emulator, functions):
             "user-escalation, given the SNS-wrapped command, records the strike: withdrawal pending",
             reply)
 
+    relay(emulator, functions)
     violation = emulator.item(f"VIOLATION#{command.get('violation_id')}", "VIOLATION")
     standing = emulator.item(f"USER#{posting['author_id']}", "STANDING")
     c.check(violation is not None and violation.get("category", {}).get("S") == "illegal_work"
@@ -441,12 +527,22 @@ def run_e2e(emulator, functions):
     # SNS delivers at least once: the same event again must not count a second strike.
     ok, again = functions.invoke("user-escalation", payload=event)
     repeated = again[0] if ok and isinstance(again, list) and len(again) == 1 else {}
+    relay(emulator, functions)
     ok_query, report = functions.invoke(
         "user-escalation", payload={"type": "standing_query", "user_id": posting["author_id"]})
+    level_alerts = [n for n in emulator.sent(emulator.alert_topic)
+                    if attribute(n, "event_type") == "account_level_changed"]
     c.check(repeated.get("applied") is False and ok_query
             and len(report.get("active_strikes", [])) == 1
-            and report.get("level") == "withdrawal_pending",
-            "a redelivered command changes nothing: still one strike", {"again": again, "report": report})
+            and report.get("level") == "withdrawal_pending" and len(level_alerts) == 1,
+            "a redelivered command changes nothing: still one strike, one level change announced",
+            {"again": again, "report": report, "level_alerts": level_alerts})
+
+    # The scheduled sweep finds nothing left: the stream delivered everything.
+    ok, swept = functions.invoke(
+        "outbox-publisher",
+        payload={"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
+    c.check(ok and swept == {"delivered": 0}, "the scheduled sweep finds the outbox empty", swept)
     return c, time.monotonic() - started
 
 
@@ -543,13 +639,13 @@ def main():
         signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     total = time.monotonic()
     try:
-        # A moto of our own: small, so that reading back its data.json stays quick.
+        # A moto of our own, so that nothing another run left behind is counted.
         port = free_port()
         proc, moto_log = processes.start(
             "moto", [sys.executable, str(ROOT / "tests" / "moto_server.py"), "-H", "127.0.0.1",
                      "-p", str(port)])
         endpoint = f"http://127.0.0.1:{port}"
-        wait_until(lambda: http_ok(f"{endpoint}/moto-api/data.json"), "moto", START_TIMEOUT_S,
+        wait_until(lambda: http_ok(f"{endpoint}/moto-api/"), "moto", START_TIMEOUT_S,
                    proc, moto_log)
         log(f"moto on {endpoint}")
         emulator = Emulator(endpoint, f"{os.getpid()}-{int(time.time())}")

@@ -6,11 +6,13 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use anshin_core::adapters::memory::{
-    DirectViolationQueue, MemoryAlertSink, MemoryLedgerStore, MemoryReportStore,
+    InProcessPublisher, MemoryLedgerStore, MemoryOutbox, MemoryPublisher, MemoryReportStore,
+    MemoryScreeningRecorder,
 };
 use anshin_core::clock::{Clock, ManualClock};
 use anshin_core::escalation::{EscalationError, EscalationOutcome, Escalator, WithdrawalConfirmed};
 use anshin_core::input::Id;
+use anshin_core::outbox::OutboxRelay;
 use anshin_core::reports::{ReportCommand, ReportDesk, Resolution, ResolutionDecision};
 use anshin_core::screening::{ScreenDesk, Screener, Submission};
 use anshin_core::taxonomy::{Category, Severity};
@@ -39,19 +41,21 @@ const SAMPLES: [(&str, &str); 4] = [
 /// 2026-11-27 09:00 JST, so that every run of the demo tells the same story.
 const DEMO_START: u64 = 1_795_737_600;
 
-type DemoEscalator = Escalator<MemoryLedgerStore, Arc<MemoryAlertSink>>;
-type DemoQueue = DirectViolationQueue<MemoryLedgerStore, Arc<MemoryAlertSink>>;
-type DemoReportDesk = ReportDesk<MemoryReportStore, Arc<MemoryAlertSink>, DemoQueue>;
+type DemoEscalator = Escalator<MemoryLedgerStore>;
+type DemoReportDesk = ReportDesk<MemoryReportStore>;
+type DemoRelay =
+    OutboxRelay<Arc<MemoryOutbox>, InProcessPublisher<MemoryLedgerStore, MemoryReportStore>>;
 
 struct Demo<W> {
     out: W,
-    /// The same desk as the Lambda's: automatic strikes go straight to the escalator.
-    screening: ScreenDesk<Arc<MemoryAlertSink>, DemoQueue>,
+    /// The same desk as the Lambda's.
+    screening: ScreenDesk<MemoryScreeningRecorder>,
     escalator: Arc<DemoEscalator>,
-    reports: DemoReportDesk,
-    /// Screening, escalation and reports all alert into this one sink, so that the demo
-    /// prints alerts in the order they were raised.
-    alerts: Arc<MemoryAlertSink>,
+    reports: Arc<DemoReportDesk>,
+    /// Every store writes its messages to one outbox; after each step this relay delivers
+    /// them as SNS and the functions would: automatic strikes and confirmed reports to the
+    /// escalator, alerts kept for printing in the order they were raised.
+    relay: DemoRelay,
     clock: Arc<ManualClock>,
     /// Alerts already printed.
     shown: usize,
@@ -60,31 +64,32 @@ struct Demo<W> {
 pub async fn run(screener: Screener) -> io::Result<()> {
     let clock = Arc::new(ManualClock::at(DEMO_START));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let alerts = Arc::new(MemoryAlertSink::collecting());
+    let outbox = MemoryOutbox::new();
     let escalator = Arc::new(Escalator::new(
-        MemoryLedgerStore::new(),
-        Arc::clone(&alerts),
+        MemoryLedgerStore::with_outbox(Arc::clone(&outbox)),
         screener.shared_policy(),
         Arc::clone(&dyn_clock),
     ));
-    let reports = ReportDesk::new(
-        MemoryReportStore::new(),
-        Arc::clone(&alerts),
-        DirectViolationQueue::new(Arc::clone(&escalator)),
+    let reports = Arc::new(ReportDesk::new(
+        MemoryReportStore::with_outbox(Arc::clone(&outbox)),
         screener.clone(),
         dyn_clock,
-    );
-    let screening = ScreenDesk::new(
-        screener,
-        Arc::clone(&alerts),
-        DirectViolationQueue::new(Arc::clone(&escalator)),
+    ));
+    let screening = ScreenDesk::new(screener, MemoryScreeningRecorder::new(Arc::clone(&outbox)));
+    let relay = OutboxRelay::new(
+        outbox,
+        InProcessPublisher::new(
+            Arc::clone(&escalator),
+            Some(Arc::clone(&reports)),
+            MemoryPublisher::collecting(),
+        ),
     );
     let mut demo = Demo {
         out: io::stdout().lock(),
         screening,
         escalator,
         reports,
-        alerts,
+        relay,
         clock,
         shown: 0,
     };
@@ -154,7 +159,8 @@ impl<W: Write> Demo<W> {
             self.report(
                 &format!("{member} confirms the withdrawal of {client}"),
                 outcome,
-            )?;
+            )
+            .await?;
         }
 
         writeln!(
@@ -207,7 +213,7 @@ impl<W: Write> Demo<W> {
                 )?,
                 Err(e) => writeln!(self.out, "resolution refused: {e}")?,
             }
-            self.show_alerts()?;
+            self.show_alerts().await?;
         }
 
         writeln!(self.out, "\n== 5. Where the accounts stand ==")?;
@@ -269,7 +275,7 @@ impl<W: Write> Demo<W> {
                 None
             }
         };
-        self.show_alerts()?;
+        self.show_alerts().await?;
         Ok(accepted)
     }
 
@@ -289,7 +295,7 @@ impl<W: Write> Demo<W> {
                 violation.violation_id, violation.category, violation.user_id
             )?;
         }
-        self.show_alerts()
+        self.show_alerts().await
     }
 
     async fn confirm(&mut self, violation: ViolationConfirmed) -> io::Result<()> {
@@ -302,10 +308,10 @@ impl<W: Write> Demo<W> {
             violation.user_id
         );
         let outcome = self.escalator.confirm(&violation).await;
-        self.report(&what, outcome)
+        self.report(&what, outcome).await
     }
 
-    fn report(
+    async fn report(
         &mut self,
         what: &str,
         outcome: Result<EscalationOutcome, EscalationError>,
@@ -325,12 +331,17 @@ impl<W: Write> Demo<W> {
             )?,
             Err(e) => writeln!(self.out, "{what}: refused: {e}")?,
         }
-        self.show_alerts()
+        self.show_alerts().await
     }
 
-    /// Prints the alerts raised since the last call, in the order they were raised.
-    fn show_alerts(&mut self) -> io::Result<()> {
-        let all = self.alerts.alerts();
+    /// Delivers what the last step wrote to the outbox, then prints the alerts raised since
+    /// the last call, in the order they were raised.
+    async fn show_alerts(&mut self) -> io::Result<()> {
+        let relayed = self.relay.drain().await.map_err(io::Error::other)?;
+        if let Some((id, reason)) = relayed.failed.first() {
+            return Err(io::Error::other(format!("{id} not delivered: {reason}")));
+        }
+        let all = self.relay.publisher().alerts().alerts();
         for alert in all.iter().skip(self.shown) {
             let json = serde_json::to_string(alert).map_err(io::Error::from)?;
             writeln!(self.out, "   alert to support: {json}")?;

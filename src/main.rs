@@ -2,10 +2,13 @@
 //! account, no network.
 //!
 //! - `anshin screen [FILE|-]...`: one verdict JSON per line for each submission read
-//!   (a JSON object, or JSON Lines; the evaluation set's schema is accepted as is).
-//!   Alerts that would go to support are printed to stderr.
-//! - `anshin eval --data FILE.jsonl [--json] [--plot-dir DIR]`: precision, recall and
-//!   false-positive rates on a labelled set, for the rules, the model and both combined.
+//!   (a JSON object, or JSON Lines; the evaluation set's schema is accepted as is), in
+//!   input order, screened on every core (`screen.rs`). Alerts that would go to support
+//!   are printed to stderr, with a progress line when stderr is a terminal.
+//! - `anshin eval --data FILE.jsonl... [--json] [--plot-dir DIR] [--errors FILE]
+//!   [--baseline MANIFEST]`: precision, recall and false-positive rates on labelled sets,
+//!   for the rules, the model and both combined; every error with its evidence; the
+//!   promotion gate against the active model.
 //! - `anshin normalize [FILE|-]`: text as the rules see it, for policy authors.
 //! - `anshin featurize [FILE|-] [--describe]`: the classifier's features, for training.
 //! - `anshin feedback --decisions FILE [--corpus FILE]`: support's decisions → corpus rows.
@@ -16,16 +19,19 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anshin_core::adapters::memory::{MemoryAlertSink, MemoryViolationQueue};
-use anshin_core::config::ScreeningSetup;
+use anshin_core::config::{PolicySource, ScreenerSource, ScreeningSetup};
 use anshin_core::input::Id;
+use anshin_core::offline::compare::{compare_reports, Margins, MetricComparison};
+use anshin_core::offline::errors::collect_errors;
 use anshin_core::offline::eval::{evaluate_sources, EvalReport, LabelledItem, SourceReports};
-use anshin_core::screening::{ScreenDesk, ScreenDeskError, Screener, Submission};
+use anshin_core::screening::model::ModelSource;
+use anshin_core::screening::{ScreenDeskError, Screener, Submission};
 use anshin_core::InvalidInput;
 use clap::{Parser, Subcommand};
 
 mod demo;
 mod plot;
+mod screen;
 use serde_json::Value;
 
 /// The author given to submissions that carry none, such as evaluation-set lines.
@@ -67,6 +73,11 @@ enum Command {
         file: String,
         #[arg(long)]
         describe: bool,
+        /// Featurizer settings to try instead of the served ones, as JSON (for instance
+        /// `{"max_n": 4, "buckets": 262144}`): for training experiments only — the server
+        /// refuses a model trained on any other settings than its own.
+        #[arg(long)]
+        config: Option<String>,
     },
     /// Turn support's decisions (JSON Lines of `{submission, decision, categories}`) into
     /// training rows, merged into a corpus file that `train.py` reads.
@@ -77,16 +88,38 @@ enum Command {
         #[arg(long, default_value = "shared/model/corpus/feedback.jsonl")]
         corpus: PathBuf,
     },
-    /// Measure the screener on a labelled JSON Lines file.
+    /// Measure the screener on labelled JSON Lines files; with `--baseline`, compare it with
+    /// the active model and refuse it (exit 1) if it is worse on any file by more than the
+    /// margin.
     Eval {
-        #[arg(long)]
-        data: PathBuf,
-        /// Print the report as one JSON object instead of a table.
+        /// A labelled file; repeat for several (each is measured and compared on its own).
+        #[arg(long, required = true)]
+        data: Vec<PathBuf>,
+        /// Print the report as JSON instead of a table.
         #[arg(long)]
         json: bool,
         /// Write a precision-recall plot per category (SVG) into this folder.
         #[arg(long)]
         plot_dir: Option<PathBuf>,
+        /// Write every false positive and false negative of the verdicts, per category, with
+        /// the rules' evidence and each source's score, as JSON Lines into this file.
+        #[arg(long)]
+        errors: Option<PathBuf>,
+        /// The active model's manifest (`off`: rules alone) to compare the candidate with;
+        /// the candidate is what ANSHIN_MODEL_PATH / ANSHIN_POLICY_PATH (or the embedded
+        /// ones) name.
+        #[arg(long)]
+        baseline: Option<String>,
+        /// The active policy file, when it is not the candidate's policy.
+        #[arg(long, requires = "baseline")]
+        baseline_policy: Option<PathBuf>,
+        /// How much worse (absolute) macro-F1, any-violation F1 or a false-positive rate may
+        /// be on any file before the candidate is refused.
+        #[arg(long, default_value_t = 0.01)]
+        margin: f64,
+        /// The same for each category's F1 (fewer items, so a wider margin).
+        #[arg(long, default_value_t = 0.05)]
+        category_margin: f64,
     },
 }
 
@@ -109,22 +142,46 @@ enum CliError {
     #[error("writing output: {0}")]
     Write(#[from] io::Error),
     #[error("{0}")]
-    Delivery(#[from] ScreenDeskError),
+    Record(#[from] ScreenDeskError),
+    #[error("{0}")]
+    Store(#[from] anshin_core::store::StoreError),
+    #[error("{0} messages could not be printed")]
+    Publish(usize),
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Screen { files } => screen(&files).await,
+        Command::Screen { files } => screen::screen(&files).await,
         Command::Feedback { decisions, corpus } => feedback(&decisions, &corpus),
         Command::Eval {
             data,
             json,
             plot_dir,
-        } => eval(&data, json, plot_dir.as_deref()),
+            errors,
+            baseline,
+            baseline_policy,
+            margin,
+            category_margin,
+        } => eval(&EvalArgs {
+            data,
+            json,
+            plot_dir,
+            errors,
+            baseline,
+            baseline_policy,
+            margins: Margins {
+                headline: margin,
+                category: category_margin,
+            },
+        }),
         Command::Normalize { file } => normalize_lines(&file),
-        Command::Featurize { file, describe } => featurize_lines(&file, describe),
+        Command::Featurize {
+            file,
+            describe,
+            config,
+        } => featurize_lines(&file, describe, config.as_deref()),
         Command::Demo => match load_screener() {
             Ok(screener) => demo::run(screener)
                 .await
@@ -178,53 +235,35 @@ fn documents(text: &str) -> Vec<(usize, Result<Value, InvalidInput>)> {
         .collect()
 }
 
-async fn screen(files: &[String]) -> Result<ExitCode, CliError> {
-    // The Lambda's desk with printing adapters: alerts and automatic strikes go to stderr.
-    let desk = ScreenDesk::new(
-        load_screener()?,
-        MemoryAlertSink::printing(),
-        MemoryViolationQueue::printing(),
-    );
-    let anonymous = Id::parse("author_id", ANONYMOUS_AUTHOR).expect("constant id is valid");
-    let mut stdout = io::stdout().lock();
-    let mut refused = 0usize;
-    for path in files {
-        for (line, document) in documents(&read_input(path)?) {
-            let submission = document.and_then(|value| {
-                Submission::from_json_with_default_author(value, Some(&anonymous))
-            });
-            let submission = match submission {
-                Ok(submission) => submission,
-                Err(error) => {
-                    // Report and go on: one bad line must not hide the verdicts of the rest.
-                    let error = CliError::Input {
-                        path: path.clone(),
-                        line,
-                        error,
-                    };
-                    eprintln!("anshin: refused {error}");
-                    refused += 1;
-                    continue;
-                }
-            };
-            let outcome = desk.screen(&submission).await?;
-            serde_json::to_writer(&mut stdout, &outcome.screening.verdict)
-                .map_err(io::Error::from)?;
-            writeln!(stdout)?;
-        }
-    }
-    Ok(if refused == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
-}
-
-fn featurize_lines(path: &str, describe: bool) -> Result<ExitCode, CliError> {
+fn featurize_lines(
+    path: &str,
+    describe: bool,
+    overrides: Option<&str>,
+) -> Result<ExitCode, CliError> {
     use anshin_core::screening::featurize::{featurize, FeaturizerConfig, FEATURIZER_VERSION};
     use anshin_core::text::normalize;
 
-    let config = FeaturizerConfig::default();
+    let config = match overrides {
+        None => FeaturizerConfig::default(),
+        Some(text) => {
+            let mut value =
+                serde_json::to_value(FeaturizerConfig::default()).map_err(io::Error::from)?;
+            let given: serde_json::Map<String, Value> =
+                serde_json::from_str(text).map_err(|e| CliError::Input {
+                    path: "--config".into(),
+                    line: 1,
+                    error: InvalidInput::new("config", format!("is not a JSON object: {e}")),
+                })?;
+            for (key, v) in given {
+                value[key] = v;
+            }
+            serde_json::from_value(value).map_err(|e| CliError::Input {
+                path: "--config".into(),
+                line: 1,
+                error: InvalidInput::new("config", e.to_string()),
+            })?
+        }
+    };
     let mut stdout = io::stdout().lock();
     if describe {
         let categories: Vec<&str> = anshin_core::taxonomy::Category::ALL
@@ -340,9 +379,18 @@ fn feedback(decisions: &Path, corpus: &Path) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn eval(data: &Path, json: bool, plot_dir: Option<&Path>) -> Result<ExitCode, CliError> {
-    let screener = load_screener()?;
-    let path = data.display().to_string();
+struct EvalArgs {
+    data: Vec<PathBuf>,
+    json: bool,
+    plot_dir: Option<PathBuf>,
+    errors: Option<PathBuf>,
+    baseline: Option<String>,
+    baseline_policy: Option<PathBuf>,
+    margins: Margins,
+}
+
+fn read_labelled(path: &Path) -> Result<Vec<LabelledItem>, CliError> {
+    let path = path.display().to_string();
     let anonymous = Id::parse("author_id", ANONYMOUS_AUTHOR).expect("constant id is valid");
     let mut items = Vec::new();
     for (line, document) in documents(&read_input(&path)?) {
@@ -353,23 +401,157 @@ fn eval(data: &Path, json: bool, plot_dir: Option<&Path>) -> Result<ExitCode, Cl
             error,
         })?);
     }
-    let (reports, screenings) = evaluate_sources(&items, &screener);
-    if let Some(dir) = plot_dir {
-        let written = plot::write_precision_recall(dir, &items, &screenings, &screener)
-            .map_err(|(path, reason)| CliError::Plot { path, reason })?;
+    Ok(items)
+}
+
+/// The active screener the candidate is compared with: the baseline manifest (or rules
+/// alone for `off`) under the baseline policy, or the candidate's policy when none is named.
+fn load_baseline(model: &str, policy: Option<&Path>) -> Result<Screener, CliError> {
+    let source = ScreenerSource {
+        policy: match policy {
+            Some(path) => PolicySource::File(path.to_owned()),
+            None => ScreeningSetup::from_env().active.policy,
+        },
+        model: (model != "off").then(|| ModelSource::Manifest(model.into())),
+    };
+    Ok(source.load()?)
+}
+
+fn eval(args: &EvalArgs) -> Result<ExitCode, CliError> {
+    let screener = load_screener()?;
+    let baseline = match &args.baseline {
+        Some(model) => Some(load_baseline(model, args.baseline_policy.as_deref())?),
+        None => None,
+    };
+    let several = args.data.len() > 1;
+    let mut json_files = Vec::new();
+    let mut error_rows = String::new();
+    let mut refusals = Vec::new();
+    let mut stdout = io::stdout().lock();
+    for data in &args.data {
+        let path = data.display().to_string();
+        let items = read_labelled(data)?;
+        let (reports, screenings) = evaluate_sources(&items, &screener);
+        if let Some(dir) = &args.plot_dir {
+            // Several files: one folder of plots each, named after the file.
+            let dir = match (several, data.file_stem()) {
+                (true, Some(stem)) => dir.join(stem),
+                _ => dir.clone(),
+            };
+            let written = plot::write_precision_recall(&dir, &items, &screenings, &screener)
+                .map_err(|(path, reason)| CliError::Plot { path, reason })?;
+            eprintln!(
+                "anshin: wrote {written} precision-recall plots to {}",
+                dir.display()
+            );
+        }
+        if args.errors.is_some() {
+            let policy = screener.policy();
+            for error in
+                collect_errors(&items, &screenings, |c| policy.category(c).review_threshold)
+            {
+                let mut row = serde_json::to_value(&error).map_err(io::Error::from)?;
+                row["file"] = Value::String(path.clone());
+                error_rows.push_str(&row.to_string());
+                error_rows.push('\n');
+            }
+        }
+        let comparison = match &baseline {
+            Some(active) => {
+                let (active_reports, _) = evaluate_sources(&items, active);
+                let rows =
+                    compare_reports(&active_reports.combined, &reports.combined, args.margins);
+                refusals.extend(rows.iter().filter(|m| m.refused).map(|m| {
+                    format!(
+                        "{path}: {} {:.4} → {:.4}",
+                        m.metric, m.baseline, m.candidate
+                    )
+                }));
+                Some((active_reports, rows))
+            }
+            None => None,
+        };
+        if args.json {
+            json_files.push(serde_json::json!({
+                "path": path,
+                "candidate": reports,
+                "baseline": comparison.as_ref().map(|(r, _)| r),
+                "comparison": comparison.as_ref().map(|(_, rows)| rows),
+            }));
+            continue;
+        }
+        if several || comparison.is_some() {
+            writeln!(stdout, "== {path}")?;
+        }
+        write_table(&mut stdout, &reports)?;
+        if let Some((active, rows)) = &comparison {
+            write_comparison(&mut stdout, active, rows)?;
+        }
+        writeln!(stdout)?;
+    }
+    if let Some(file) = &args.errors {
+        std::fs::write(file, &error_rows)?;
         eprintln!(
-            "anshin: wrote {written} precision-recall plots to {}",
-            dir.display()
+            "anshin: wrote {} false positives and negatives to {}",
+            error_rows.lines().count(),
+            file.display()
         );
     }
-    let mut stdout = io::stdout().lock();
-    if json {
-        serde_json::to_writer_pretty(&mut stdout, &reports).map_err(io::Error::from)?;
+    if args.json {
+        // One file without a baseline: the report itself, as before.
+        let value = match (several, baseline.is_some()) {
+            (false, false) => json_files.remove(0)["candidate"].take(),
+            _ => serde_json::json!({ "files": json_files, "refused": refusals }),
+        };
+        serde_json::to_writer_pretty(&mut stdout, &value).map_err(io::Error::from)?;
         writeln!(stdout)?;
-    } else {
-        write_table(&mut stdout, &reports)?;
+    }
+    if baseline.is_some() {
+        if refusals.is_empty() {
+            eprintln!(
+                "anshin: candidate accepted: no file worse than the baseline beyond the margins ({} headline, {} per category)",
+                args.margins.headline, args.margins.category
+            );
+        } else {
+            eprintln!("anshin: candidate REFUSED, worse than the baseline beyond the margins on:");
+            for refusal in &refusals {
+                eprintln!("  {refusal}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn write_comparison(
+    out: &mut impl Write,
+    active: &SourceReports,
+    rows: &[MetricComparison],
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "combined against the baseline (policy {}, model {}):",
+        active.policy_version,
+        active
+            .model_version
+            .as_deref()
+            .unwrap_or("none (rules only)")
+    )?;
+    for m in rows {
+        writeln!(
+            out,
+            "  {:<36} {:>7.4} → {:>7.4}{}",
+            m.metric,
+            m.baseline,
+            m.candidate,
+            if m.refused {
+                format!("   WORSE by {:.4} > margin {}", m.worse_by, m.margin)
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    Ok(())
 }
 
 fn write_table(out: &mut impl Write, reports: &SourceReports) -> io::Result<()> {

@@ -28,7 +28,7 @@ trap stop_moto EXIT INT TERM
 
 endpoint="http://127.0.0.1:$port"
 for _ in $(seq 1 100); do
-  if curl -fsS -o /dev/null "$endpoint/moto-api/data.json" 2>/dev/null; then break; fi
+  if curl -fsS -o /dev/null "$endpoint/moto-api/" 2>/dev/null; then break; fi
   if ! kill -0 "$moto_pid" 2>/dev/null; then
     echo "tests/run.sh: moto exited; its log:" >&2
     cat "$moto_log" >&2
@@ -36,7 +36,7 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.2
 done
-curl -fsS -o /dev/null "$endpoint/moto-api/data.json" || { echo "tests/run.sh: moto did not answer on $endpoint" >&2; exit 1; }
+curl -fsS -o /dev/null "$endpoint/moto-api/" || { echo "tests/run.sh: moto did not answer on $endpoint" >&2; exit 1; }
 echo "tests/run.sh: moto on $endpoint" >&2
 
 export ANSHIN_TEST_AWS_ENDPOINT="$endpoint"
@@ -47,8 +47,14 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 
 cargo test --workspace --all-targets "$@"
 
+# The data step: pinned public datasets fetched and checked, near-duplicates removed.
+"$venv/bin/python" "$root/shared/model/test_sources.py"
+
 # The shipped model must be exactly what the training script makes from the repo's data:
-# retrain (features from this build's `anshin featurize`) and compare hashes.
+# retrain (features from this build's `anshin featurize`) and compare hashes. Without
+# ../shared/data beside the checkout, --fetch first brings the pinned public datasets (and
+# fails clearly when it cannot); with it, --fetch has nothing to do.
+"$venv/bin/python" "$root/shared/model/train.py" --fetch
 "$venv/bin/python" "$root/shared/model/train.py" --check
 
 # The deployable stack, checked statically: cfn-lint must report nothing, checkov no failed

@@ -3,15 +3,15 @@
 //!
 //! An alert carries ids, categories, decisions and at most a short redacted excerpt —
 //! never the posting's full text — because alerts travel through SNS, e-mail and chat
-//! tools where personal data must not spread. Every alert has a dedupe key: delivery is
-//! at least once (a failed publish fails the invocation, and the retry publishes again),
-//! so subscribers drop repeats by key.
-
-use std::future::Future;
+//! tools where personal data must not spread. Alerts leave through the outbox
+//! ([`crate::outbox`]), so delivery is at least once: every alert has a dedupe key, and
+//! alerts about one account or one report target carry a sequence number that grows with
+//! every change, so subscribers drop repeats and stale ones.
 
 use serde::{Deserialize, Serialize};
 
 use crate::digest::stable_key;
+use crate::outbox::{AttributeValue, Destination, OutboxMessage};
 use crate::policy::ladder::{AccountLevel, LevelChange};
 use crate::taxonomy::{Category, ReportCategory, Severity};
 use crate::verdict::{Decision, Verdict};
@@ -45,14 +45,6 @@ pub enum Alert {
     Submission(SubmissionAlert),
     AccountLevel(AccountLevelAlert),
     Reports(ReportThresholdAlert),
-}
-
-/// One message attribute, for subscription filter policies.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttributeValue {
-    String(String),
-    /// A JSON array of strings (SNS `String.Array`).
-    StringArray(Vec<String>),
 }
 
 impl Alert {
@@ -89,6 +81,22 @@ impl Alert {
             ),
             Alert::Reports(a) => format!("[anshin] reports against {}", a.target_user_id),
         }
+    }
+
+    /// The alert as an outbox message for the alert topic.
+    pub fn to_outbox(&self) -> Result<OutboxMessage, serde_json::Error> {
+        Ok(OutboxMessage {
+            id: format!("alert-{}", self.dedupe_key()),
+            destination: Destination::Alerts,
+            // SNS caps subjects at 100 characters; ids can be 128, so trim.
+            subject: Some(self.subject().chars().take(100).collect()),
+            body: serde_json::to_string(self)?,
+            attributes: self
+                .attributes()
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
+        })
     }
 
     /// The attributes subscriptions filter on.
@@ -162,6 +170,9 @@ pub struct AccountLevelAlert {
     pub category: Option<Category>,
     pub points: u32,
     pub policy_version: String,
+    /// The account's ledger version after the change: grows with every change, so a
+    /// subscriber keeps the highest it has seen and drops older or repeated alerts.
+    pub sequence: u64,
 }
 
 impl AccountLevelAlert {
@@ -172,6 +183,7 @@ impl AccountLevelAlert {
         category: Option<Category>,
         points: u32,
         policy_version: &str,
+        sequence: u64,
     ) -> Self {
         AccountLevelAlert {
             event_type: AlertEventType::AccountLevelChanged,
@@ -183,6 +195,7 @@ impl AccountLevelAlert {
             category,
             points,
             policy_version: policy_version.to_owned(),
+            sequence,
         }
     }
 }
@@ -204,6 +217,9 @@ pub struct ReportThresholdAlert {
     /// The reported submission's verdict, when the report carried it.
     pub verdict_decision: Option<Decision>,
     pub verdict_categories: Vec<Category>,
+    /// The target's tally version after the report: grows with every report, so a
+    /// subscriber drops older or repeated alerts about the same target.
+    pub sequence: u64,
 }
 
 impl ReportThresholdAlert {
@@ -217,6 +233,7 @@ impl ReportThresholdAlert {
         hide_pending_review: bool,
         verdict: Option<&Verdict>,
         trigger: &str,
+        sequence: u64,
     ) -> Self {
         let mut top: Vec<(ReportCategory, f64, usize)> = scores
             .iter()
@@ -247,6 +264,7 @@ impl ReportThresholdAlert {
             verdict_categories: verdict
                 .map(|v| v.categories.iter().map(|c| c.category).collect())
                 .unwrap_or_default(),
+            sequence,
         }
     }
 }
@@ -270,21 +288,4 @@ pub struct SubmissionAlert {
     /// A few words around the first evidence, with the evidence itself and every digit
     /// masked: enough to triage, not enough to leak a phone number or an ID.
     pub excerpt: String,
-}
-
-/// Why an alert did not go out. The message is safe to log (no posting text).
-#[derive(Debug, thiserror::Error)]
-#[error("alert delivery failed: {0}")]
-pub struct AlertError(pub String);
-
-/// Where alerts go: SNS in AWS, a collector or stderr locally.
-pub trait AlertSink: Send + Sync {
-    fn publish(&self, alert: &Alert) -> impl Future<Output = Result<(), AlertError>> + Send;
-}
-
-/// One sink shared by several components (the demo prints them all in order).
-impl<T: AlertSink> AlertSink for std::sync::Arc<T> {
-    fn publish(&self, alert: &Alert) -> impl Future<Output = Result<(), AlertError>> + Send {
-        T::publish(self, alert)
-    }
 }

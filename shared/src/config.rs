@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::policy::{Policy, PolicyError};
+#[cfg(feature = "model")]
 use crate::screening::model::{ModelError, ModelSource};
+#[cfg(feature = "model")]
 use crate::screening::Screener;
 
 /// Environment variable naming a policy file that replaces the embedded one.
@@ -13,15 +15,15 @@ pub const POLICY_PATH_VAR: &str = "ANSHIN_POLICY_PATH";
 pub const ALERT_TOPIC_ARN_VAR: &str = "ANSHIN_ALERT_TOPIC_ARN";
 /// Environment variable with the ARN of the SNS topic user-escalation takes commands from.
 pub const ESCALATION_TOPIC_ARN_VAR: &str = "ANSHIN_ESCALATION_TOPIC_ARN";
-/// Environment variable naming the DynamoDB table of the strike ledger.
-pub const LEDGER_TABLE_VAR: &str = "ANSHIN_LEDGER_TABLE";
+/// Environment variable with the ARN of the SNS topic report-intake takes resolutions from.
+pub const RESOLUTION_TOPIC_ARN_VAR: &str = "ANSHIN_RESOLUTION_TOPIC_ARN";
+/// Environment variable naming the DynamoDB table: ledger, reports and outbox.
+pub const TABLE_VAR: &str = "ANSHIN_TABLE";
 
 /// Environment variable with the KMS key (id, ARN or alias) that seals case text.
 pub const CASE_KEY_ID_VAR: &str = "ANSHIN_CASE_KEY_ID";
 /// Environment variable: days a closed case (its text included) is kept; default 180.
 pub const CASE_RETENTION_DAYS_VAR: &str = "ANSHIN_CASE_RETENTION_DAYS";
-/// Environment variable with the ARN of the SNS topic report-intake takes resolutions from.
-pub const RESOLUTION_TOPIC_ARN_VAR: &str = "ANSHIN_RESOLUTION_TOPIC_ARN";
 /// The console's token issuer (Cognito: `https://cognito-idp.<region>.amazonaws.com/<pool>`).
 pub const CONSOLE_ISSUER_VAR: &str = "ANSHIN_CONSOLE_ISSUER";
 /// The audience the console's tokens must name (Cognito: the app client id).
@@ -61,6 +63,7 @@ pub enum ConfigError {
     Invalid(&'static str, &'static str),
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    #[cfg(feature = "model")]
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -89,6 +92,7 @@ impl PolicySource {
     }
 }
 
+#[cfg(feature = "model")]
 /// A model path setting: `off` is rules alone, a path is a manifest, unset is `default`.
 fn model_setting(value: Option<String>, default: Option<ModelSource>) -> Option<ModelSource> {
     match value.as_deref() {
@@ -98,6 +102,7 @@ fn model_setting(value: Option<String>, default: Option<ModelSource>) -> Option<
     }
 }
 
+#[cfg(feature = "model")]
 /// One screener's policy and model; `model: None` is rules alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScreenerSource {
@@ -105,6 +110,7 @@ pub struct ScreenerSource {
     pub model: Option<ModelSource>,
 }
 
+#[cfg(feature = "model")]
 impl ScreenerSource {
     pub fn load(&self) -> Result<Screener, ConfigError> {
         let screener = Screener::new(self.policy.load()?);
@@ -115,6 +121,7 @@ impl ScreenerSource {
     }
 }
 
+#[cfg(feature = "model")]
 /// The active screener and, when a candidate is configured, its shadow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScreeningSetup {
@@ -122,6 +129,7 @@ pub struct ScreeningSetup {
     pub shadow: Option<ScreenerSource>,
 }
 
+#[cfg(feature = "model")]
 impl ScreeningSetup {
     pub fn from_env() -> Self {
         Self::from_vars(optional_var)
@@ -156,11 +164,10 @@ impl ScreeningSetup {
     }
 }
 
-/// Where support's cases are kept: the table, the key that seals their text, how long a
-/// closed one stays.
+/// How support's cases are kept (in the function's table): the key that seals their text,
+/// how long a closed one stays.
 #[derive(Debug, Clone)]
 pub struct CaseStoreConfig {
-    pub table: String,
     pub key_id: String,
     pub retention_days: u64,
 }
@@ -179,32 +186,33 @@ impl CaseStoreConfig {
                 ))?,
         };
         Ok(CaseStoreConfig {
-            table: required_var(LEDGER_TABLE_VAR)?,
             key_id: required_var(CASE_KEY_ID_VAR)?,
             retention_days,
         })
     }
 }
 
-/// Settings of the screen-submission function.
+/// Settings of the screen-submission function: a verdict's alert and automatic strikes are
+/// written to the table's outbox, with the case a `review` or `hide` opens for support.
+#[cfg(feature = "model")]
 #[derive(Debug, Clone)]
 pub struct ScreenConfig {
     pub screening: ScreeningSetup,
-    pub alert_topic_arn: String,
-    pub escalation_topic_arn: String,
+    pub table: String,
     pub cases: CaseStoreConfig,
 }
 
+#[cfg(feature = "model")]
 impl ScreenConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(ScreenConfig {
             screening: ScreeningSetup::from_env(),
-            alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
-            escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
+            table: required_var(TABLE_VAR)?,
             cases: CaseStoreConfig::from_env()?,
         })
     }
 }
+
 
 /// How the console learns who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,14 +228,13 @@ pub enum ConsoleIdentity {
     Local { members: Vec<String> },
 }
 
-/// Settings of the support-console function.
+/// Settings of the support-console function: its decisions and commands go to the table's
+/// outbox, so it publishes to no topic itself.
 #[derive(Debug, Clone)]
 pub struct ConsoleConfig {
     pub policy: PolicySource,
+    pub table: String,
     pub cases: CaseStoreConfig,
-    pub alert_topic_arn: String,
-    pub escalation_topic_arn: String,
-    pub resolution_topic_arn: String,
     pub identity: ConsoleIdentity,
 }
 
@@ -263,10 +270,8 @@ impl ConsoleConfig {
         };
         Ok(ConsoleConfig {
             policy: PolicySource::from_env(),
+            table: required_var(TABLE_VAR)?,
             cases: CaseStoreConfig::from_env()?,
-            alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
-            escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
-            resolution_topic_arn: required_var(RESOLUTION_TOPIC_ARN_VAR)?,
             identity,
         })
     }
@@ -276,44 +281,61 @@ impl ConsoleConfig {
 #[derive(Debug, Clone)]
 pub struct EscalationConfig {
     pub policy: PolicySource,
-    pub ledger_table: String,
-    pub alert_topic_arn: String,
+    pub table: String,
 }
 
 impl EscalationConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(EscalationConfig {
             policy: PolicySource::from_env(),
-            ledger_table: required_var(LEDGER_TABLE_VAR)?,
-            alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
+            table: required_var(TABLE_VAR)?,
         })
     }
 }
 
+#[cfg(feature = "model")]
 /// Settings of the report-intake function.
 #[derive(Debug, Clone)]
 pub struct ReportConfig {
     /// The reported submission is screened as screen-submission would (no shadow here).
     pub screener: ScreenerSource,
     pub table: String,
-    pub alert_topic_arn: String,
-    pub escalation_topic_arn: String,
     pub cases: CaseStoreConfig,
 }
 
+#[cfg(feature = "model")]
 impl ReportConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(ReportConfig {
             screener: ScreeningSetup::from_env().active,
-            table: required_var(LEDGER_TABLE_VAR)?,
-            alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
-            escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
+            table: required_var(TABLE_VAR)?,
             cases: CaseStoreConfig::from_env()?,
         })
     }
 }
 
-#[cfg(test)]
+/// Settings of the outbox-publisher function: the table whose outbox it empties, and the
+/// topic of each destination.
+#[derive(Debug, Clone)]
+pub struct PublisherConfig {
+    pub table: String,
+    pub alert_topic_arn: String,
+    pub escalation_topic_arn: String,
+    pub resolution_topic_arn: String,
+}
+
+impl PublisherConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(PublisherConfig {
+            table: required_var(TABLE_VAR)?,
+            alert_topic_arn: required_var(ALERT_TOPIC_ARN_VAR)?,
+            escalation_topic_arn: required_var(ESCALATION_TOPIC_ARN_VAR)?,
+            resolution_topic_arn: required_var(RESOLUTION_TOPIC_ARN_VAR)?,
+        })
+    }
+}
+
+#[cfg(all(test, feature = "model"))]
 mod tests {
     use super::*;
     use std::collections::HashMap;

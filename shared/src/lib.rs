@@ -17,8 +17,9 @@
 //! the report rules, the account ladder.
 //!
 //! **Messages between functions** — [`verdict`] (what screening answers),
-//! [`violation`] (a confirmed violation, and the queue port that carries it), [`alert`]
-//! (what support and the platform hear, and the sink port).
+//! [`violation`] (a confirmed violation, as a command for user-escalation), [`alert`]
+//! (what support and the platform hear), [`outbox`] (how every such message leaves: written
+//! with the change that caused it, published at least once by a relay).
 //!
 //! **Bounded contexts** — follow a submission through them in this order:
 //! - [`screening`]: submission → rules + classifier → verdict; the screening desk alerts
@@ -47,6 +48,7 @@ pub mod policy;
 
 // Messages between functions
 pub mod alert;
+pub mod outbox;
 pub mod verdict;
 pub mod violation;
 

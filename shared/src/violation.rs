@@ -1,13 +1,12 @@
 //! A confirmed violation, as one function hands it to another: screening's automatic
-//! strikes and confirmed reports travel to user-escalation as this message, through the
-//! [`ViolationQueue`] port (SNS in AWS, a direct call locally).
-
-use std::future::Future;
+//! strikes, confirmed reports and support's decisions travel to user-escalation as this
+//! command, through the outbox and the escalation topic.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::input::{Id, Vocabulary};
+use crate::outbox::{AttributeValue, Destination, OutboxMessage};
 use crate::taxonomy::{Category, Severity};
 
 /// Who found the violation.
@@ -71,18 +70,21 @@ impl ViolationConfirmed {
             "decided_by": self.decided_by,
         })
     }
-}
 
-/// The violation could not be handed to user-escalation. Safe to log.
-#[derive(Debug, thiserror::Error)]
-#[error("violation not delivered to user-escalation: {0}")]
-pub struct QueueError(pub String);
-
-/// Where screening and report resolution send the violations they confirm: SNS to
-/// user-escalation in AWS, a direct call into an escalator locally.
-pub trait ViolationQueue: Send + Sync {
-    fn submit(
-        &self,
-        violation: &ViolationConfirmed,
-    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+    /// The command as an outbox message for user-escalation's topic. The attributes let a
+    /// subscription filter, e.g. only report-driven strikes.
+    pub fn to_outbox(&self) -> OutboxMessage {
+        let s = |v: &str| AttributeValue::String(v.to_owned());
+        OutboxMessage {
+            id: format!("violation-{}", self.violation_id),
+            destination: Destination::Escalation,
+            subject: None,
+            body: self.to_command_json().to_string(),
+            attributes: vec![
+                ("event_type".into(), s("violation_confirmed")),
+                ("category".into(), s(self.category.id())),
+                ("source".into(), s(self.source.as_str())),
+            ],
+        }
+    }
 }

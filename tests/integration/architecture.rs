@@ -17,7 +17,7 @@ const LAYERS: [(&str, &[&str]); 5] = [
         ],
     ),
     ("policy", &["policy"]),
-    ("messages", &["verdict", "violation", "alert"]),
+    ("messages", &["verdict", "violation", "alert", "outbox"]),
     (
         "contexts",
         &["screening", "escalation", "reports", "support"],

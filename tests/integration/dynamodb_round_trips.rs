@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use anshin_core::adapters::aws::DynamoLedgerStore;
-use anshin_core::adapters::memory::MemoryAlertSink;
 use anshin_core::clock::SystemClock;
 use anshin_core::escalation::Escalator;
 use anshin_core::input::Id;
@@ -73,7 +72,6 @@ async fn a_confirmed_violation_costs_one_read_and_one_write_transaction() {
     );
     let escalator = Escalator::new(
         DynamoLedgerStore::new(counted, table),
-        MemoryAlertSink::collecting(),
         Arc::new(Policy::embedded().unwrap()),
         Arc::new(SystemClock),
     );

@@ -1,16 +1,20 @@
 //! The screen-submission handler called directly, as Lambda would call it, on every
 //! fixture in `events/screen-submission/`, with the embedded alert sink.
 
-use anshin_core::adapters::memory::DirectViolationQueue;
-use anshin_core::adapters::memory::MemoryAlertSink;
-use anshin_core::adapters::memory::MemoryLedgerStore;
-use anshin_core::alert::{Alert, AlertError, AlertEventType, AlertSink};
+use anshin_core::adapters::memory::{
+    InProcessPublisher, MemoryLedgerStore, MemoryOutbox, MemoryPublisher, MemoryReportStore,
+    MemoryScreeningRecorder,
+};
+use anshin_core::alert::{Alert, AlertEventType};
 use anshin_core::clock::SystemClock;
 use anshin_core::escalation::{AccountStanding, Escalator};
 use anshin_core::input::Id;
+use anshin_core::outbox::{OutboxMessage, OutboxRelay};
 use anshin_core::policy::ladder::AccountLevel;
 use anshin_core::policy::Policy;
 use anshin_core::screening::{ScreenDesk, Screener};
+use anshin_core::screening::{ScreeningRecorder, Submission};
+use anshin_core::store::StoreError;
 use anshin_core::taxonomy::Category;
 use anshin_core::verdict::{Decision, Field, Verdict};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
@@ -47,41 +51,55 @@ const WELL_FORMED: [(&str, Decision); 5] = [
     ("markup-in-body.json", Decision::Hide),
 ];
 
-type LocalQueue = DirectViolationQueue<MemoryLedgerStore, MemoryAlertSink>;
+/// The handler's desk on memory adapters, with user-escalation behind its outbox: automatic
+/// strikes reach a memory ledger the test can read once the relay delivers them.
+struct Local {
+    desk: ScreenDesk<MemoryScreeningRecorder>,
+    escalator: Arc<Escalator<MemoryLedgerStore>>,
+    relay: OutboxRelay<Arc<MemoryOutbox>, InProcessPublisher<MemoryLedgerStore, MemoryReportStore>>,
+}
 
-/// The handler's dependencies with embedded adapters; automatic strikes go straight
-/// into an embedded ledger that the test can read.
-fn deps<A>(alerts: A) -> ScreenDesk<A, LocalQueue> {
+impl Local {
+    /// The alerts the handler recorded, delivered or not.
+    fn alerts(&self) -> Vec<Alert> {
+        self.relay.store().alerts()
+    }
+}
+
+fn deps() -> Local {
     let policy = Arc::new(Policy::embedded().expect("embedded policy"));
-    let escalator = Escalator::new(
-        MemoryLedgerStore::new(),
-        MemoryAlertSink::collecting(),
+    let outbox = MemoryOutbox::new();
+    let escalator = Arc::new(Escalator::new(
+        MemoryLedgerStore::with_outbox(Arc::clone(&outbox)),
         Arc::clone(&policy),
         Arc::new(SystemClock),
-    );
-    ScreenDesk::new(
+    ));
+    let desk = ScreenDesk::new(
         Screener::new(policy),
-        alerts,
-        DirectViolationQueue::new(Arc::new(escalator)),
-    )
+        MemoryScreeningRecorder::new(Arc::clone(&outbox)),
+    );
+    let relay = OutboxRelay::new(
+        outbox,
+        InProcessPublisher::new(Arc::clone(&escalator), None, MemoryPublisher::collecting()),
+    );
+    Local {
+        desk,
+        escalator,
+        relay,
+    }
 }
 
-/// Where an author stands in the embedded ledger behind the handler.
-async fn standing_of<A>(deps: &ScreenDesk<A, LocalQueue>, user: &str) -> AccountStanding {
+/// Where an author stands in the memory ledger behind the handler, once the outbox has
+/// been delivered.
+async fn standing_of(deps: &Local, user: &str) -> AccountStanding {
+    let relayed = deps.relay.drain().await.unwrap();
+    assert!(relayed.failed.is_empty(), "{:?}", relayed.failed);
     let user = Id::parse("id", user).unwrap();
-    deps.violations().escalator().standing(&user).await.unwrap()
+    deps.escalator.standing(&user).await.unwrap()
 }
 
-async fn invoke<A: AlertSink>(
-    payload: Value,
-    deps: &ScreenDesk<A, LocalQueue>,
-) -> Result<Verdict, ScreenSubmissionError> {
-    handle(
-        LambdaEvent::new(payload, Context::default()),
-        deps,
-        &anshin_core::adapters::memory::MemoryCaseStore::new(),
-    )
-    .await
+async fn invoke(payload: Value, deps: &Local) -> Result<Verdict, ScreenSubmissionError> {
+    handle(LambdaEvent::new(payload, Context::default()), &deps.desk).await
 }
 
 /// Every evidence span must quote exactly the code points it claims, in the field it names.
@@ -101,19 +119,19 @@ fn assert_evidence_points_into_the_original(payload: &Value, verdict: &Verdict) 
 
 #[tokio::test]
 async fn clean_postings_are_allowed_and_support_hears_nothing() {
-    let deps = deps(MemoryAlertSink::collecting());
+    let deps = deps();
     for fixture_json in [CLEAN_JOB_POSTING, CLEAN_ENGLISH_MESSAGE] {
         let verdict = invoke(fixture(fixture_json), &deps).await.unwrap();
         assert_eq!(verdict.decision, Decision::Allow, "{verdict:?}");
         assert!(verdict.categories.is_empty());
         assert!(verdict.content_hash.starts_with("sha256:"));
     }
-    assert!(deps.alerts().alerts().is_empty());
+    assert!(deps.alerts().is_empty());
 }
 
 #[tokio::test]
 async fn off_platform_contact_hidden_behind_evasions_is_found_and_quoted_as_written() {
-    let deps = deps(MemoryAlertSink::collecting());
+    let deps = deps();
     let payload = fixture(OFF_PLATFORM_EVASION);
     let verdict = invoke(payload.clone(), &deps).await.unwrap();
 
@@ -140,16 +158,12 @@ async fn off_platform_contact_hidden_behind_evasions_is_found_and_quoted_as_writ
             "no evidence quotes {written:?}; evidence: {quoted:?}"
         );
     }
-    assert_eq!(
-        deps.alerts().alerts().len(),
-        1,
-        "a hide always alerts support"
-    );
+    assert_eq!(deps.alerts().len(), 1, "a hide always alerts support");
 }
 
 #[tokio::test]
 async fn crime_recruitment_is_hidden_and_support_gets_an_alert_without_the_posting_text() {
-    let deps = deps(MemoryAlertSink::collecting());
+    let deps = deps();
     let payload = fixture(CRIME_RECRUITMENT);
     let verdict = invoke(payload.clone(), &deps).await.unwrap();
 
@@ -163,7 +177,7 @@ async fn crime_recruitment_is_hidden_and_support_gets_an_alert_without_the_posti
     );
     assert_evidence_points_into_the_original(&payload, &verdict);
 
-    let alerts = deps.alerts().alerts();
+    let alerts = deps.alerts();
     assert_eq!(alerts.len(), 1);
     let Alert::Submission(alert) = &alerts[0] else {
         panic!("expected a submission alert, got {:?}", alerts[0]);
@@ -195,7 +209,7 @@ async fn crime_recruitment_is_hidden_and_support_gets_an_alert_without_the_posti
 
 #[tokio::test]
 async fn a_hide_outside_auto_strike_categories_leaves_the_ledger_alone() {
-    let deps = deps(MemoryAlertSink::collecting());
+    let deps = deps();
     let verdict = invoke(fixture(OFF_PLATFORM_EVASION), &deps).await.unwrap();
     assert_eq!(verdict.decision, Decision::Hide);
     let standing = standing_of(&deps, "worker-5120").await;
@@ -207,11 +221,11 @@ async fn a_hide_outside_auto_strike_categories_leaves_the_ledger_alone() {
 
 #[tokio::test]
 async fn a_retried_invocation_gives_the_same_verdict_and_the_same_alert_dedupe_key() {
-    let deps = deps(MemoryAlertSink::collecting());
+    let deps = deps();
     let first = invoke(fixture(CRIME_RECRUITMENT), &deps).await.unwrap();
     let second = invoke(fixture(CRIME_RECRUITMENT), &deps).await.unwrap();
     assert_eq!(first, second);
-    let alerts = deps.alerts().alerts();
+    let alerts = deps.alerts();
     assert_eq!(alerts.len(), 2);
     assert_eq!(alerts[0].dedupe_key(), alerts[1].dedupe_key());
     let standing = standing_of(&deps, "client-0999").await;
@@ -226,7 +240,7 @@ async fn a_retried_invocation_gives_the_same_verdict_and_the_same_alert_dedupe_k
 async fn every_well_formed_event_gets_its_decision() {
     let names: Vec<&str> = WELL_FORMED.iter().map(|(name, _)| *name).collect();
     assert_names_every_event_in("screen-submission", &names);
-    let deps = deps(MemoryAlertSink::collecting());
+    let deps = deps();
     for (name, decision) in WELL_FORMED {
         let verdict = invoke(event(&format!("screen-submission/{name}")), &deps)
             .await
@@ -239,7 +253,7 @@ async fn every_well_formed_event_gets_its_decision() {
 async fn every_malformed_event_is_refused_as_invalid_input_naming_the_field() {
     let names: Vec<&str> = MALFORMED.iter().map(|(name, _)| *name).collect();
     assert_names_every_event_in("screen-submission/invalid", &names);
-    let deps = deps(MemoryAlertSink::collecting());
+    let deps = deps();
     for (name, field) in MALFORMED {
         let payload = event(&format!("screen-submission/invalid/{name}"));
         let error = invoke(payload, &deps).await.unwrap_err();
@@ -250,27 +264,37 @@ async fn every_malformed_event_is_refused_as_invalid_input_naming_the_field() {
         .unwrap_err();
     assert_eq!(Diagnostic::from(not_an_object).error_type, "InvalidInput");
     assert!(
-        deps.alerts().alerts().is_empty(),
+        deps.alerts().is_empty(),
         "a refused payload changes nothing"
     );
 }
 
-struct FailingAlertSink;
+/// A table that refuses every write, as DynamoDB does during an outage.
+struct UnreachableTable;
 
-impl AlertSink for FailingAlertSink {
-    async fn publish(&self, _alert: &Alert) -> Result<(), AlertError> {
-        Err(AlertError("topic unreachable".into()))
+impl ScreeningRecorder for UnreachableTable {
+    async fn record(
+        &self,
+        _submission: &Submission,
+        _verdict: &Verdict,
+        _messages: Vec<OutboxMessage>,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Unavailable("table unreachable".into()))
     }
 }
 
 #[tokio::test]
-async fn an_alert_that_cannot_be_delivered_fails_the_invocation_so_that_lambda_retries() {
-    let deps = deps(FailingAlertSink);
-    let error = invoke(fixture(CRIME_RECRUITMENT), &deps).await.unwrap_err();
+async fn messages_that_cannot_be_recorded_fail_the_invocation_so_that_lambda_retries() {
+    let desk = ScreenDesk::new(
+        Screener::new(Arc::new(Policy::embedded().unwrap())),
+        UnreachableTable,
+    );
+    let invoke = |payload| handle(LambdaEvent::new(payload, Context::default()), &desk);
+    let error = invoke(fixture(CRIME_RECRUITMENT)).await.unwrap_err();
     let diagnostic = Diagnostic::from(error);
-    assert_eq!(diagnostic.error_type, "AlertDeliveryFailed");
-    assert!(diagnostic.error_message.contains("topic unreachable"));
+    assert_eq!(diagnostic.error_type, "StoreUnavailable");
+    assert!(diagnostic.error_message.contains("table unreachable"));
 
     // Nothing needs saying for a clean posting, so nothing can fail.
-    assert!(invoke(fixture(CLEAN_JOB_POSTING), &deps).await.is_ok());
+    assert!(invoke(fixture(CLEAN_JOB_POSTING)).await.is_ok());
 }

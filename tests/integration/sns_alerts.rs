@@ -1,24 +1,27 @@
-//! The SNS adapter against a real SNS API (moto), read back through moto's data endpoint.
+//! Messages through the outbox into a real SNS API (moto): written to DynamoDB by the
+//! functions, published by the outbox-publisher's relay, read back through moto's data
+//! endpoint.
 
 use std::sync::Arc;
 
-use anshin_core::adapters::aws::{SnsAlertSink, SnsViolationQueue};
-use anshin_core::adapters::memory::MemoryCaseStore;
+use anshin_core::adapters::aws::{
+    DynamoLedgerStore, DynamoOutboxStore, DynamoScreeningRecorder, SnsPublisher, TopicArns,
+};
 use anshin_core::alert::SubmissionAlert;
 use anshin_core::alert::{Alert, AlertEventType};
 use anshin_core::clock::SystemClock;
 use anshin_core::escalation::ledger::LedgerStore;
 use anshin_core::escalation::Escalator;
+use anshin_core::outbox::{OutboxRelay, OutboxStore};
 use anshin_core::policy::ladder::AccountLevel;
 use anshin_core::policy::Policy;
-use anshin_core::screening::ScreenDesk;
-use anshin_core::screening::Screener;
+use anshin_core::screening::{ScreenDesk, Screener};
 use lambda_runtime::{Context, LambdaEvent};
 use screen_submission::handle;
 use serde_json::Value;
 
 use crate::support::{
-    fixture, fresh_dynamo_ledger, fresh_topic, sent_notifications, sns_client, sns_event,
+    fixture, fresh_table, fresh_topic, sent_notifications, sns_client, sns_event,
 };
 
 const CRIME_RECRUITMENT: &str =
@@ -37,26 +40,83 @@ fn attribute<'a>(attributes: &'a Value, name: &str) -> (&'a str, &'a str) {
     )
 }
 
-#[tokio::test]
-async fn the_handler_publishes_a_hide_alert_to_sns_with_filterable_attributes() {
-    let client = sns_client().await;
-    let topic = fresh_topic(&client, "anshin-alerts-hide").await;
-    let escalation_topic = fresh_topic(&client, "anshin-escalation-hide").await;
-    let deps = ScreenDesk::new(
-        Screener::new(Arc::new(Policy::embedded().unwrap())),
-        SnsAlertSink::new(client.clone(), topic.clone()),
-        SnsViolationQueue::new(client, escalation_topic.clone()),
-    );
-    let payload = fixture(CRIME_RECRUITMENT);
-    let verdict = handle(
-        LambdaEvent::new(payload.clone(), Context::default()),
-        &deps,
-        &MemoryCaseStore::new(),
-    )
-    .await
-    .expect("screened and alerted");
+/// A table and the three topics in moto, with the relay the outbox-publisher runs.
+struct Stack {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    topics: TopicArns,
+    relay: OutboxRelay<DynamoOutboxStore, SnsPublisher>,
+}
 
-    let sent = sent_notifications(&topic).await;
+async fn stack(name: &str) -> Stack {
+    let (client, table) = fresh_table(&format!("anshin-{name}")).await;
+    let sns = sns_client().await;
+    let topics = TopicArns {
+        alerts: Some(fresh_topic(&sns, &format!("anshin-alerts-{name}")).await),
+        escalation: Some(fresh_topic(&sns, &format!("anshin-escalation-{name}")).await),
+        resolutions: Some(fresh_topic(&sns, &format!("anshin-resolutions-{name}")).await),
+    };
+    let relay = OutboxRelay::new(
+        DynamoOutboxStore::new(client.clone(), table.clone()),
+        SnsPublisher::new(sns, topics.clone()),
+    );
+    Stack {
+        client,
+        table,
+        topics,
+        relay,
+    }
+}
+
+impl Stack {
+    fn screen_desk(&self) -> ScreenDesk<DynamoScreeningRecorder> {
+        ScreenDesk::new(
+            Screener::new(Arc::new(Policy::embedded().unwrap())),
+            DynamoScreeningRecorder::new(
+                self.client.clone(),
+                self.table.clone(),
+                Arc::new(SystemClock),
+            ),
+        )
+    }
+
+    fn alerts_topic(&self) -> &str {
+        self.topics.alerts.as_deref().unwrap()
+    }
+
+    fn escalation_topic(&self) -> &str {
+        self.topics.escalation.as_deref().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_hide_is_recorded_and_the_relay_publishes_its_alert_with_filterable_attributes() {
+    let stack = stack("hide").await;
+    let desk = stack.screen_desk();
+    let payload = fixture(CRIME_RECRUITMENT);
+    let verdict = handle(LambdaEvent::new(payload.clone(), Context::default()), &desk)
+        .await
+        .expect("screened and recorded");
+    assert!(
+        sent_notifications(stack.alerts_topic()).await.is_empty(),
+        "nothing is published before the relay runs"
+    );
+
+    let relayed = stack.relay.sweep(u64::MAX, 100).await.unwrap();
+    assert_eq!(
+        relayed.delivered.len(),
+        2,
+        "the alert and the automatic strike"
+    );
+    assert!(stack
+        .relay
+        .store()
+        .pending(u64::MAX, 100)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let sent = sent_notifications(stack.alerts_topic()).await;
     assert_eq!(sent.len(), 1, "exactly one alert for one hide");
     let alert: SubmissionAlert =
         serde_json::from_str(&sent[0].message).expect("message is a submission alert");
@@ -93,82 +153,101 @@ async fn the_handler_publishes_a_hide_alert_to_sns_with_filterable_attributes() 
 }
 
 #[tokio::test]
-async fn a_clean_posting_publishes_nothing() {
-    let client = sns_client().await;
-    let topic = fresh_topic(&client, "anshin-alerts-clean").await;
-    let deps = ScreenDesk::new(
-        Screener::new(Arc::new(Policy::embedded().unwrap())),
-        SnsAlertSink::new(client.clone(), topic.clone()),
-        SnsViolationQueue::new(client, topic.clone()),
-    );
+async fn a_clean_posting_records_and_publishes_nothing() {
+    let stack = stack("clean").await;
     handle(
         LambdaEvent::new(fixture(CLEAN_JOB_POSTING), Context::default()),
-        &deps,
-        &MemoryCaseStore::new(),
+        &stack.screen_desk(),
     )
     .await
     .unwrap();
-    assert!(sent_notifications(&topic).await.is_empty());
+    assert!(stack
+        .relay
+        .store()
+        .pending(u64::MAX, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(stack
+        .relay
+        .sweep(u64::MAX, 100)
+        .await
+        .unwrap()
+        .delivered
+        .is_empty());
+    assert!(sent_notifications(stack.alerts_topic()).await.is_empty());
 }
 
 #[tokio::test]
-async fn publishing_to_a_topic_that_does_not_exist_is_an_error_not_a_silent_loss() {
-    let client = sns_client().await;
-    let deps = ScreenDesk::new(
-        Screener::new(Arc::new(Policy::embedded().unwrap())),
-        SnsAlertSink::new(
-            client.clone(),
-            "arn:aws:sns:us-east-1:123456789012:no-such-topic",
-        ),
-        SnsViolationQueue::new(client, "arn:aws:sns:us-east-1:123456789012:no-such-topic"),
-    );
-    let error = handle(
-        LambdaEvent::new(fixture(CRIME_RECRUITMENT), Context::default()),
-        &deps,
-        &MemoryCaseStore::new(),
-    )
-    .await
-    .unwrap_err();
-    let diagnostic = lambda_runtime::Diagnostic::from(error);
-    assert_eq!(diagnostic.error_type, "AlertDeliveryFailed");
-}
-
-/// Screening → SNS → user-escalation → DynamoDB → SNS, on moto: the automatic strike of a
-/// crime-recruitment posting reaches the ledger through the escalation topic, twice
-/// delivered and counted once, and the level change is published to support.
-#[tokio::test]
-async fn an_automatic_strike_travels_through_sns_into_the_ledger_once() {
-    let client = sns_client().await;
-    let alerts_topic = fresh_topic(&client, "anshin-alerts-auto").await;
-    let escalation_topic = fresh_topic(&client, "anshin-escalation-auto").await;
-    let policy = Arc::new(Policy::embedded().unwrap());
-    let deps = ScreenDesk::new(
-        Screener::new(Arc::clone(&policy)),
-        SnsAlertSink::new(client.clone(), alerts_topic.clone()),
-        SnsViolationQueue::new(client.clone(), escalation_topic.clone()),
-    );
+async fn a_topic_that_refuses_the_message_leaves_it_pending_for_the_next_sweep() {
+    let stack = stack("refused").await;
     handle(
         LambdaEvent::new(fixture(CRIME_RECRUITMENT), Context::default()),
-        &deps,
-        &MemoryCaseStore::new(),
+        &stack.screen_desk(),
     )
     .await
     .unwrap();
+    let broken = OutboxRelay::new(
+        DynamoOutboxStore::new(stack.client.clone(), stack.table.clone()),
+        SnsPublisher::new(
+            sns_client().await,
+            TopicArns {
+                alerts: Some("arn:aws:sns:us-east-1:123456789012:no-such-topic".into()),
+                escalation: Some("arn:aws:sns:us-east-1:123456789012:no-such-topic".into()),
+                resolutions: None,
+            },
+        ),
+    );
+    let failed = broken.sweep(u64::MAX, 100).await.unwrap();
+    assert_eq!((failed.delivered.len(), failed.failed.len()), (0, 2));
+    assert_eq!(
+        stack
+            .relay
+            .store()
+            .pending(u64::MAX, 100)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "not published, not lost"
+    );
+    let retried = stack.relay.sweep(u64::MAX, 100).await.unwrap();
+    assert_eq!(retried.delivered.len(), 2);
+    assert_eq!(sent_notifications(stack.alerts_topic()).await.len(), 1);
+}
 
-    let commands = sent_notifications(&escalation_topic).await;
+/// Screening → outbox → SNS → user-escalation → DynamoDB → outbox → SNS, on moto: the
+/// automatic strike of a crime-recruitment posting reaches the ledger through the
+/// escalation topic, twice delivered and counted once, and the level change is published
+/// to support once.
+#[tokio::test]
+async fn an_automatic_strike_travels_through_the_outbox_and_sns_into_the_ledger_once() {
+    let stack = stack("auto").await;
+    handle(
+        LambdaEvent::new(fixture(CRIME_RECRUITMENT), Context::default()),
+        &stack.screen_desk(),
+    )
+    .await
+    .unwrap();
+    stack.relay.sweep(u64::MAX, 100).await.unwrap();
+
+    let commands = sent_notifications(stack.escalation_topic()).await;
     assert_eq!(commands.len(), 1, "one automatic strike for one hide");
     let command: Value = serde_json::from_str(&commands[0].message).unwrap();
     assert_eq!(command["type"], "violation_confirmed");
     assert_eq!(command["user_id"], "client-0999");
     assert_eq!(command["category"], "illegal_work");
+    assert_eq!(
+        attribute(&commands[0].attributes, "source"),
+        ("String", "screening")
+    );
 
     let escalator = Escalator::new(
-        fresh_dynamo_ledger().await,
-        SnsAlertSink::new(client.clone(), alerts_topic.clone()),
-        policy,
+        DynamoLedgerStore::new(stack.client.clone(), stack.table.clone()),
+        Arc::new(Policy::embedded().unwrap()),
         Arc::new(SystemClock),
     );
-    let event = sns_event(&escalation_topic, &commands[0].message);
+    let event = sns_event(stack.escalation_topic(), &commands[0].message);
     for _delivery in 0..2 {
         user_escalation::handle(
             LambdaEvent::new(event.clone(), Context::default()),
@@ -188,7 +267,8 @@ async fn an_automatic_strike_travels_through_sns_into_the_ledger_once() {
     let user = escalator.store().load_user("client-0999").await.unwrap();
     assert_eq!(user.standing.strikes.len(), 1, "two deliveries, one strike");
 
-    let level_changes: Vec<Alert> = sent_notifications(&alerts_topic)
+    stack.relay.sweep(u64::MAX, 100).await.unwrap();
+    let level_changes: Vec<Alert> = sent_notifications(stack.alerts_topic())
         .await
         .iter()
         .filter_map(|n| serde_json::from_str::<Alert>(&n.message).ok())
@@ -196,39 +276,12 @@ async fn an_automatic_strike_travels_through_sns_into_the_ledger_once() {
         .collect();
     assert_eq!(
         level_changes.len(),
-        2,
-        "published at least once per delivery, with one key"
+        1,
+        "the change is announced once, however often the command came"
     );
-    assert_eq!(level_changes[0].dedupe_key(), level_changes[1].dedupe_key());
-}
-
-#[tokio::test]
-async fn a_violation_message_says_who_found_it() {
-    use anshin_core::escalation::EscalationCommand;
-    use anshin_core::violation::ViolationQueue;
-    let client = sns_client().await;
-    let topic = fresh_topic(&client, "anshin-escalation-source").await;
-    let queue = SnsViolationQueue::new(client, topic.clone());
-    let EscalationCommand::ViolationConfirmed(violation) =
-        EscalationCommand::from_json(serde_json::json!({
-            "type": "violation_confirmed", "violation_id": "rep-src-1", "user_id": "u-src",
-            "category": "harassment", "severity": "high", "source": "report",
-            "evidence": ["report:r-1"], "decided_by": "support-sato"
-        }))
-        .unwrap()
-    else {
-        panic!("a violation_confirmed command");
+    let Alert::AccountLevel(change) = &level_changes[0] else {
+        panic!("a level change");
     };
-    queue.submit(&violation).await.unwrap();
-
-    let sent = sent_notifications(&topic).await;
-    assert_eq!(sent.len(), 1);
-    assert_eq!(
-        attribute(&sent[0].attributes, "source"),
-        ("String", "report")
-    );
-    assert_eq!(
-        attribute(&sent[0].attributes, "category"),
-        ("String", "harassment")
-    );
+    assert_eq!(change.level, AccountLevel::WithdrawalPending);
+    assert_eq!(change.sequence, 1);
 }

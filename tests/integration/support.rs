@@ -4,8 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anshin_core::adapters::aws::DynamoLedgerStore;
-use anshin_core::adapters::aws::DynamoReportStore;
+use anshin_core::adapters::aws::{DynamoLedgerStore, DynamoOutboxStore, DynamoReportStore};
 use aws_config::BehaviorVersion;
 use serde_json::Value;
 
@@ -72,74 +71,145 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
-/// A DynamoDB report store and ledger sharing a table of their own in moto.
-pub async fn fresh_dynamo_reports() -> (DynamoReportStore, DynamoLedgerStore) {
+/// A table of its own in moto, with the schema the stores expect.
+pub async fn fresh_table(prefix: &str) -> (aws_sdk_dynamodb::Client, String) {
     let client = dynamodb_client().await;
-    let table = unique_name("anshin-reports");
+    let table = unique_name(prefix);
     anshin_core::adapters::aws::create_table(&client, &table)
         .await
         .expect("create table in moto");
+    (client, table)
+}
+
+/// A DynamoDB report store, ledger and outbox sharing a table of their own in moto.
+pub async fn fresh_dynamo_reports() -> (DynamoReportStore, DynamoLedgerStore, DynamoOutboxStore) {
+    let (client, table) = fresh_table("anshin-reports").await;
     (
         DynamoReportStore::new(client.clone(), table.clone()),
-        DynamoLedgerStore::new(client, table),
+        DynamoLedgerStore::new(client.clone(), table.clone()),
+        DynamoOutboxStore::new(client, table),
     )
 }
 
-/// A DynamoDB ledger on a table of its own in moto.
-pub async fn fresh_dynamo_ledger() -> DynamoLedgerStore {
-    let client = dynamodb_client().await;
-    let table = unique_name("anshin-ledger");
-    anshin_core::adapters::aws::create_table(&client, &table)
-        .await
-        .expect("create table in moto");
-    DynamoLedgerStore::new(client, table)
+/// A DynamoDB ledger and its outbox on a table of their own in moto.
+pub async fn fresh_dynamo_ledger() -> (DynamoLedgerStore, DynamoOutboxStore) {
+    let (client, table) = fresh_table("anshin-ledger").await;
+    (
+        DynamoLedgerStore::new(client.clone(), table.clone()),
+        DynamoOutboxStore::new(client, table),
+    )
 }
 
 /// A topic of its own for each test, so that tests running in parallel do not see each
-/// other's messages.
+/// other's messages. An SQS queue is subscribed to it, so that [`sent_notifications`] can
+/// read back what SNS accepted without dumping moto's whole state.
 pub async fn fresh_topic(client: &aws_sdk_sns::Client, name: &str) -> String {
-    client
+    let topic_arn = client
         .create_topic()
         .name(name)
         .send()
         .await
         .expect("create topic in moto")
         .topic_arn
-        .expect("moto returns a topic ARN")
+        .expect("moto returns a topic ARN");
+    let sqs = aws_sdk_sqs::Client::new(&emulator_config().await);
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(format!("{name}-{}", unique_name("q")).replace(':', "-"))
+        .send()
+        .await
+        .expect("create queue in moto")
+        .queue_url
+        .expect("moto returns a queue URL");
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("queue ARN");
+    client
+        .subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .send()
+        .await
+        .expect("subscribe the queue");
+    TOPIC_QUEUES
+        .lock()
+        .unwrap()
+        .insert(topic_arn.clone(), (queue_url, Vec::new()));
+    topic_arn
 }
 
-/// A message SNS accepted, as moto recorded it.
-#[derive(Debug)]
+/// A topic's subscribed queue, and every notification read from it so far.
+type TopicQueue = (String, Vec<SentNotification>);
+
+/// Per topic made by [`fresh_topic`].
+static TOPIC_QUEUES: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, TopicQueue>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// A message SNS accepted, as its subscribed queue received it.
+#[derive(Debug, Clone)]
 pub struct SentNotification {
     pub message: String,
     pub subject: Option<String>,
+    /// `{"name": {"Type": …, "Value": …}}`, as SNS puts them in the envelope.
     pub attributes: Value,
 }
 
-/// Reads moto's record of what was published to `topic_arn` (`/moto-api/data.json`).
+/// Everything published to `topic_arn` (made by [`fresh_topic`]) so far, in order.
 pub async fn sent_notifications(topic_arn: &str) -> Vec<SentNotification> {
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", aws_endpoint()))
-        .await
-        .expect("moto data.json")
-        .json()
-        .await
-        .expect("data.json is JSON");
-    let topics = data["sns"]["Topic"].as_array().cloned().unwrap_or_default();
-    topics
-        .iter()
-        .filter(|t| t["arn"].as_str() == Some(topic_arn))
-        .flat_map(|t| {
-            t["sent_notifications"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .map(|n| SentNotification {
-            message: n[1].as_str().unwrap_or_default().to_owned(),
-            subject: n[2].as_str().map(str::to_owned),
-            attributes: n[3].clone(),
-        })
-        .collect()
+    let queue_url = TOPIC_QUEUES
+        .lock()
+        .unwrap()
+        .get(topic_arn)
+        .map(|(url, _)| url.clone())
+        .unwrap_or_else(|| panic!("{topic_arn} was not made by fresh_topic"));
+    let sqs = aws_sdk_sqs::Client::new(&emulator_config().await);
+    let mut received = Vec::new();
+    loop {
+        let page = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive from moto");
+        let messages = page.messages.unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            let envelope: Value =
+                serde_json::from_str(m.body().unwrap_or_default()).expect("an SNS envelope");
+            received.push(SentNotification {
+                message: envelope["Message"].as_str().unwrap_or_default().to_owned(),
+                subject: envelope["Subject"].as_str().map(str::to_owned),
+                attributes: envelope["MessageAttributes"].clone(),
+            });
+            if let Some(handle) = m.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(&queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("delete from moto");
+            }
+        }
+    }
+    let mut queues = TOPIC_QUEUES.lock().unwrap();
+    let seen = &mut queues.get_mut(topic_arn).expect("known topic").1;
+    seen.extend(received);
+    seen.clone()
 }
 
 /// Loads a fixture from `events/` as JSON.

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use anshin_core::adapters::memory::MemoryAlertSink;
 use anshin_core::adapters::memory::MemoryLedgerStore;
 use anshin_core::clock::SystemClock;
 use anshin_core::escalation::{EscalationResponse, Escalator};
@@ -37,6 +36,33 @@ const MALFORMED: [(&str, &str); 6] = [
     ("sns-message-not-json.json", "Records[0].Sns.Message"),
 ];
 
+/// EventBridge's tick, which runs the expiry sweep.
+const SCHEDULED_SWEEP: &str = "scheduled-expiry-sweep.json";
+
+#[tokio::test]
+async fn the_scheduled_tick_runs_the_expiry_sweep() {
+    let e = escalator();
+    let reply = handle(
+        LambdaEvent::new(
+            event(&format!("user-escalation/{SCHEDULED_SWEEP}")),
+            Context::default(),
+        ),
+        &e,
+    )
+    .await
+    .unwrap();
+    match reply {
+        Reply::One(EscalationResponse::Sweep(swept)) => {
+            assert_eq!(
+                (swept.checked, swept.changed),
+                (0, 0),
+                "nothing has expired"
+            )
+        }
+        other => panic!("a sweep's answer expected, got {other:?}"),
+    }
+}
+
 /// Every well-formed fixture in `events/user-escalation/`, in an order in which each one
 /// applies (a revocation needs its violation, a withdrawal its pending strike), with the
 /// level it leaves the account at.
@@ -52,12 +78,11 @@ const SEQUENCE: [(&str, AccountLevel); 6] = [
     ("reinstated.json", AccountLevel::GoodStanding),
 ];
 
-type LocalEscalator = Escalator<MemoryLedgerStore, MemoryAlertSink>;
+type LocalEscalator = Escalator<MemoryLedgerStore>;
 
 fn escalator() -> LocalEscalator {
     Escalator::new(
         MemoryLedgerStore::new(),
-        MemoryAlertSink::collecting(),
         Arc::new(Policy::embedded().unwrap()),
         Arc::new(SystemClock),
     )
@@ -127,7 +152,8 @@ async fn a_withdrawal_with_nothing_pending_is_a_conflict() {
 
 #[tokio::test]
 async fn every_well_formed_event_applies_in_sequence() {
-    let names: Vec<&str> = SEQUENCE.iter().map(|(name, _)| *name).collect();
+    let mut names: Vec<&str> = SEQUENCE.iter().map(|(name, _)| *name).collect();
+    names.push(SCHEDULED_SWEEP);
     assert_names_every_event_in("user-escalation", &names);
     let e = escalator();
     for (name, level) in SEQUENCE {
@@ -141,6 +167,7 @@ async fn every_well_formed_event_applies_in_sequence() {
                 o.level
             }
             Reply::One(EscalationResponse::Standing(report)) => report.level,
+            Reply::One(EscalationResponse::Sweep(swept)) => panic!("{name}: a sweep? {swept:?}"),
             Reply::Batch(responses) => match responses.as_slice() {
                 [EscalationResponse::Outcome(o)] => o.level,
                 other => panic!("{name}: one outcome expected, got {other:?}"),
@@ -180,7 +207,7 @@ async fn every_malformed_command_is_refused_as_invalid_input_naming_the_field_an
         error.error_message
     );
     assert!(
-        e.alerts().alerts().is_empty(),
-        "nothing changed, nothing alerted"
+        e.store().outbox().written().is_empty(),
+        "nothing changed, nothing announced"
     );
 }

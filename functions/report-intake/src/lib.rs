@@ -11,15 +11,10 @@
 //! (one per record). Reports never come through SNS: their reporter's id must come from
 //! the platform's authenticated context, which a topic message does not carry.
 
-use anshin_core::alert::AlertSink;
-use anshin_core::clock::{Clock, SystemClock};
 use anshin_core::delivery::{self, Delivery};
 use anshin_core::metrics::{self, Unit};
 use anshin_core::reports::{ReportCommand, ReportDesk, ReportError, ReportResponse, ReportStore};
 use anshin_core::store::StoreError;
-use anshin_core::support::{open_case, Case, CaseStore};
-use anshin_core::taxonomy::ReportCategory;
-use anshin_core::violation::ViolationQueue;
 use anshin_core::InvalidInput;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
@@ -32,9 +27,6 @@ pub enum ReportIntakeError {
     InvalidInput(#[from] InvalidInput),
     #[error("{0}")]
     Report(#[from] ReportError),
-    /// A crossing's case for support could not be opened.
-    #[error("case not opened: {0}")]
-    CaseStore(StoreError),
 }
 
 impl From<ReportIntakeError> for Diagnostic {
@@ -51,10 +43,7 @@ impl From<ReportIntakeError> for Diagnostic {
                 ReportError::Store(StoreError::Malformed(_) | StoreError::Inconsistent(_)) => {
                     "InternalError"
                 }
-                ReportError::Alert(_) => "AlertDeliveryFailed",
-                ReportError::Queue(_) => "ViolationDeliveryFailed",
             },
-            ReportIntakeError::CaseStore(_) => "CaseStoreUnavailable",
         };
         Diagnostic {
             error_type: error_type.to_owned(),
@@ -85,12 +74,9 @@ pub enum Reply {
     Batch(Vec<ReportResponse>),
 }
 
-/// Runs the commands of `event`; a report that makes categories cross their threshold also
-/// opens a case for support's desk.
-pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue, C: CaseStore>(
+pub async fn handle<S: ReportStore>(
     event: LambdaEvent<Value>,
-    desk: &ReportDesk<S, A, V>,
-    cases: &C,
+    desk: &ReportDesk<S>,
 ) -> Result<Reply, ReportIntakeError> {
     let request_id = event.context.request_id.clone();
     let (commands, batched) = commands(event.payload).inspect_err(|e| {
@@ -99,10 +85,6 @@ pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue, C: CaseStor
     })?;
     let mut answers = Vec::with_capacity(commands.len());
     for command in commands {
-        let report = match &command {
-            ReportCommand::Report(r) => Some(r.clone()),
-            ReportCommand::Resolution(_) => None,
-        };
         let answer = desk.handle(command).await.map_err(|e| {
             if matches!(e, ReportError::RateLimited { .. }) {
                 count("rate_limited");
@@ -116,19 +98,6 @@ pub async fn handle<S: ReportStore, A: AlertSink, V: ViolationQueue, C: CaseStor
             } else {
                 "duplicate"
             });
-            if let Some(report) = &report {
-                let policy = desk.policy();
-                let hide = accepted.crossed.iter().any(|c| {
-                    matches!(c, ReportCategory::Category(c) if policy.reports().hide_pending_review.contains(c))
-                });
-                if let Some(case) =
-                    Case::for_crossing(report, accepted, hide, policy.version(), SystemClock.now())
-                {
-                    open_case(cases, &case)
-                        .await
-                        .map_err(ReportIntakeError::CaseStore)?;
-                }
-            }
             if !accepted.crossed.is_empty() {
                 metrics::emit(
                     "report-intake",

@@ -6,9 +6,7 @@
 
 use std::sync::Arc;
 
-use anshin_core::adapters::aws::{
-    DynamoCaseStore, DynamoReportStore, KmsSealer, SnsAlertSink, SnsViolationQueue,
-};
+use anshin_core::adapters::aws::DynamoReportStore;
 use anshin_core::clock::SystemClock;
 use anshin_core::config::ReportConfig;
 use anshin_core::reports::ReportDesk;
@@ -23,22 +21,10 @@ async fn main() -> Result<(), Error> {
     let config = ReportConfig::from_env()?;
     let screener = config.screener.load()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let sns = aws_sdk_sns::Client::new(&aws);
-    let cases = DynamoCaseStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        config.cases.table,
-        KmsSealer::new(aws_sdk_kms::Client::new(&aws), config.cases.key_id),
-        config.cases.retention_days,
-    );
     let desk = ReportDesk::new(
         DynamoReportStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table),
-        SnsAlertSink::new(sns.clone(), config.alert_topic_arn),
-        SnsViolationQueue::new(sns, config.escalation_topic_arn),
         screener,
         Arc::new(SystemClock),
     );
-    run(service_fn(|event: LambdaEvent<Value>| {
-        handle(event, &desk, &cases)
-    }))
-    .await
+    run(service_fn(|event: LambdaEvent<Value>| handle(event, &desk))).await
 }

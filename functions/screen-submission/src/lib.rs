@@ -2,32 +2,21 @@
 //! once on `hide`, and on `review` in a category the policy marks urgent.
 //!
 //! A `hide` in an `auto_strike` category (crime recruitment, by default) also becomes a
-//! confirmed violation, sent to user-escalation through SNS rather than written to the
-//! ledger here: screening stays stateless and needs no DynamoDB rights, the platform's
-//! wait does not include a ledger transaction, and SNS retries delivery (with a
-//! dead-letter queue behind user-escalation). The violation id is derived from the
-//! submission and its content, so however often it is delivered it counts once.
-//!
-//! A `review` or `hide` also opens a case for support's desk (`support::Case::for_verdict`,
-//! keyed by the submission and its content hash, so a retried screening opens one case):
-//! one DynamoDB transaction and one KMS data key, about 10–20 ms on the verdicts that hold
-//! or hide a posting, nothing on `allow`. The platform waits for it because a verdict that
-//! holds a posting no one can find in the queue would leave the posting held forever; a
-//! failed write fails the invocation, and the platform's retry opens the case.
+//! confirmed violation for user-escalation. The alert and the violation are written to the
+//! table's outbox in one transaction before the verdict is answered — one write, and only
+//! for the verdicts that call for a message — and the outbox publisher delivers them, so
+//! neither is lost if this process dies after answering. The violation id is derived from
+//! the submission and its content, so however often it is delivered it counts once.
 //!
 //! The flow itself (screen → alert → automatic strikes) is the core's `ScreenDesk`, which
 //! `anshin screen` and `anshin demo` run too; this crate adds the Lambda's own concerns
 //! (refusals, metrics, the error types the caller sees). `main.rs` only wires the AWS
 //! adapters; everything here is testable with memory ones.
 
-use anshin_core::alert::AlertSink;
-use anshin_core::clock::{Clock, SystemClock};
 use anshin_core::metrics::{self, Unit};
-use anshin_core::screening::{ScreenDesk, ScreenDeskError, Submission};
+use anshin_core::screening::{ScreenDesk, ScreenDeskError, ScreeningRecorder, Submission};
 use anshin_core::store::StoreError;
-use anshin_core::support::{open_case, Case, CaseStore};
 use anshin_core::verdict::Verdict;
-use anshin_core::violation::ViolationQueue;
 use anshin_core::InvalidInput;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
@@ -41,26 +30,24 @@ pub enum ScreenSubmissionError {
     /// The payload is wrong; retrying it will not help.
     #[error("invalid input: {0}")]
     InvalidInput(#[from] InvalidInput),
-    /// Support could not be told, or an automatic strike could not be handed on; the
+    /// The alert or the automatic strikes could not be recorded for the outbox; the
     /// invocation fails so that it is retried. Screening is deterministic and every message
     /// carries a key derived from the submission, so a retry is harmless.
     #[error("{0}")]
-    Delivery(#[from] ScreenDeskError),
-    /// The case for support could not be opened; the invocation fails so that it is
-    /// retried (the case id is derived from the submission: the retry opens one case).
-    #[error("case not opened: {0}")]
-    CaseStore(#[from] StoreError),
+    Record(#[from] ScreenDeskError),
 }
 
 impl From<ScreenSubmissionError> for Diagnostic {
     fn from(error: ScreenSubmissionError) -> Self {
         let error_type = match &error {
             ScreenSubmissionError::InvalidInput(_) => "InvalidInput",
-            ScreenSubmissionError::Delivery(ScreenDeskError::Alert(_)) => "AlertDeliveryFailed",
-            ScreenSubmissionError::Delivery(ScreenDeskError::Violation(_)) => {
-                "ViolationDeliveryFailed"
+            ScreenSubmissionError::Record(ScreenDeskError::Record(StoreError::Unavailable(_))) => {
+                "StoreUnavailable"
             }
-            ScreenSubmissionError::CaseStore(_) => "CaseStoreUnavailable",
+            ScreenSubmissionError::Record(
+                ScreenDeskError::Record(StoreError::Malformed(_) | StoreError::Inconsistent(_))
+                | ScreenDeskError::Encoding(_),
+            ) => "InternalError",
         };
         Diagnostic {
             error_type: error_type.to_owned(),
@@ -69,12 +56,11 @@ impl From<ScreenSubmissionError> for Diagnostic {
     }
 }
 
-/// Screens the submission in `event`; the desk alerts support and hands on automatic
-/// strikes when the verdict calls for them, and a `review` or `hide` opens a case.
-pub async fn handle<A: AlertSink, V: ViolationQueue, C: CaseStore>(
+/// Screens the submission in `event`; the desk records the alert and automatic strikes
+/// when the verdict calls for them.
+pub async fn handle<R: ScreeningRecorder>(
     event: LambdaEvent<Value>,
-    desk: &ScreenDesk<A, V>,
-    cases: &C,
+    desk: &ScreenDesk<R>,
 ) -> Result<Verdict, ScreenSubmissionError> {
     let started = std::time::Instant::now();
     let request_id = event.context.request_id.clone();
@@ -99,11 +85,6 @@ pub async fn handle<A: AlertSink, V: ViolationQueue, C: CaseStore>(
     );
     async {
         let outcome = desk.screen(&submission).await?;
-        if let Some(case) =
-            Case::for_verdict(&submission, &outcome.screening.verdict, SystemClock.now())
-        {
-            open_case(cases, &case).await?;
-        }
         if let Some(shadow) = &outcome.screening.shadow {
             // Counted, never acted on: the rollout decision reads this metric.
             metrics::emit(

@@ -1,6 +1,9 @@
 //! Lambda entry point: read config, build clients once, serve.
 
-use anshin_core::adapters::aws::{DynamoCaseStore, KmsSealer, SnsAlertSink, SnsViolationQueue};
+use std::sync::Arc;
+
+use anshin_core::adapters::aws::DynamoScreeningRecorder;
+use anshin_core::clock::SystemClock;
 use anshin_core::config::ScreenConfig;
 use anshin_core::screening::ScreenDesk;
 use aws_config::BehaviorVersion;
@@ -16,20 +19,13 @@ async fn main() -> Result<(), Error> {
     // start instead of a request.
     let screener = config.screening.load()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let sns = aws_sdk_sns::Client::new(&aws);
     let desk = ScreenDesk::new(
         screener,
-        SnsAlertSink::new(sns.clone(), config.alert_topic_arn),
-        SnsViolationQueue::new(sns, config.escalation_topic_arn),
+        DynamoScreeningRecorder::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            config.table,
+            Arc::new(SystemClock),
+        ),
     );
-    let cases = DynamoCaseStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        config.cases.table,
-        KmsSealer::new(aws_sdk_kms::Client::new(&aws), config.cases.key_id),
-        config.cases.retention_days,
-    );
-    run(service_fn(|event: LambdaEvent<Value>| {
-        handle(event, &desk, &cases)
-    }))
-    .await
+    run(service_fn(|event: LambdaEvent<Value>| handle(event, &desk))).await
 }

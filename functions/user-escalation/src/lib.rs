@@ -5,8 +5,10 @@
 //! An SNS batch is handled record by record and fails as a whole if any record fails, so
 //! that Lambda retries it; every command is idempotent, so the records that had already
 //! succeeded change nothing the second time.
+//!
+//! The EventBridge schedule's tick runs the expiry sweep: accounts whose strikes have
+//! expired get their level lowered, written and announced.
 
-use anshin_core::alert::AlertSink;
 use anshin_core::delivery::{self, Delivery};
 use anshin_core::escalation::{
     EscalationCommand, EscalationError, EscalationResponse, Escalator, LedgerStore,
@@ -42,7 +44,6 @@ impl From<UserEscalationError> for Diagnostic {
                 EscalationError::Store(StoreError::Malformed(_) | StoreError::Inconsistent(_)) => {
                     "InternalError"
                 }
-                EscalationError::Alert(_) => "AlertDeliveryFailed",
             },
         };
         Diagnostic {
@@ -71,11 +72,34 @@ pub fn commands(payload: Value) -> Result<(Vec<EscalationCommand>, bool), Invali
     .map(Delivery::into_commands)
 }
 
-pub async fn handle<S: LedgerStore, A: AlertSink>(
+/// Accounts one scheduled sweep settles at most; the next tick takes the rest.
+pub const SWEEP_LIMIT: usize = 500;
+
+/// Whether `payload` is the EventBridge schedule's tick (its content does not matter).
+fn is_scheduled_tick(payload: &Value) -> bool {
+    payload.get("source").and_then(Value::as_str) == Some("aws.events")
+}
+
+pub async fn handle<S: LedgerStore>(
     event: LambdaEvent<Value>,
-    escalator: &Escalator<S, A>,
+    escalator: &Escalator<S>,
 ) -> Result<Reply, UserEscalationError> {
     let request_id = event.context.request_id.clone();
+    if is_scheduled_tick(&event.payload) {
+        let swept = escalator
+            .sweep_expired(SWEEP_LIMIT)
+            .await
+            .inspect_err(|e| {
+                warn!(%request_id, error = %e, "expiry sweep failed");
+            })?;
+        info!(%request_id, checked = swept.checked, changed = swept.changed, "expiry sweep done");
+        metrics::emit(
+            "user-escalation",
+            &[("outcome", "expiry_sweep")],
+            &[("LevelsLoweredByExpiry", swept.changed as f64, Unit::Count)],
+        );
+        return Ok(Reply::One(EscalationResponse::Sweep(swept)));
+    }
     let (commands, batched) = commands(event.payload).inspect_err(|e| {
         warn!(%request_id, field = %e.field, reason = %e.reason, "refused escalation command");
     })?;

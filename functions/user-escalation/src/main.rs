@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use anshin_core::adapters::aws::{DynamoLedgerStore, SnsAlertSink};
+use anshin_core::adapters::aws::DynamoLedgerStore;
 use anshin_core::clock::SystemClock;
 use anshin_core::config::EscalationConfig;
 use anshin_core::escalation::Escalator;
@@ -22,8 +22,7 @@ async fn main() -> Result<(), Error> {
     let policy = config.policy.load()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let escalator = Escalator::new(
-        DynamoLedgerStore::new(aws_sdk_dynamodb::Client::new(&aws), config.ledger_table),
-        SnsAlertSink::new(aws_sdk_sns::Client::new(&aws), config.alert_topic_arn),
+        DynamoLedgerStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table),
         policy,
         Arc::new(SystemClock),
     );

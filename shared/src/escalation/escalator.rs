@@ -4,24 +4,26 @@
 //! loads the user's standing, computes the new one with the ladder, and commits it in one
 //! atomic, guarded write ([`Commit`]). A duplicate delivery hits the guard and returns the
 //! outcome recorded the first time; a concurrent change to the same user makes the commit
-//! fail and the command start again from a fresh load ([`retry_on_conflict`]). Alerts go
-//! out after the commit; if publishing fails the command fails, and its retry finds the
-//! violation recorded and publishes the same alert (same dedupe key) again.
+//! fail and the command start again from a fresh load ([`retry_on_conflict`]). A level
+//! change's alert is written in the same commit, to the outbox, which delivers it at least
+//! once whatever happens to this process after the commit; so a duplicate delivery of a
+//! command only reports the recorded outcome and announces nothing again.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use tracing::{info, warn};
+use tracing::info;
 
 use super::command::{EscalationCommand, Reinstated, ViolationRevoked, WithdrawalConfirmed};
 use super::ledger::{
     AuditAction, AuditRecord, Commit, CommitError, LedgerStore, RecordedOutcome, RevocationRecord,
     ViolationRecord, ViolationWrite,
 };
-use super::standing::{PendingWithdrawal, Standing};
-use crate::alert::{AccountLevelAlert, Alert, AlertError, AlertSink};
+use super::standing::{PendingWithdrawal, Standing, EXPIRY_ACTOR};
+use crate::alert::{AccountLevelAlert, Alert};
 use crate::clock::Clock;
 use crate::input::Id;
+use crate::outbox::OutboxMessage;
 use crate::policy::ladder::{AccountLevel, LevelChange, Strike};
 use crate::policy::Policy;
 use crate::store::{retry_on_conflict, Attempt, RetryBudget, StoreError};
@@ -54,6 +56,15 @@ impl EscalationOutcome {
     }
 }
 
+/// What one sweep of expired strikes did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepOutcome {
+    /// Accounts whose strikes had expired.
+    pub checked: usize,
+    /// Of those, accounts whose level came down.
+    pub changed: usize,
+}
+
 /// Where an account stands, as support sees it: the answer to a standing query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountStanding {
@@ -76,7 +87,8 @@ pub async fn account_standing<S: LedgerStore>(
     let ladder = policy.ladder();
     let state = store.load_user(user_id).await?;
     let history = store.audit_trail(user_id).await?;
-    let standing = state.standing;
+    // As it is now, whether or not the sweep has written the expiry yet.
+    let standing = state.standing.at(ladder, now);
     Ok(AccountStanding {
         user_id: user_id.to_owned(),
         level: standing.level(),
@@ -97,6 +109,7 @@ pub async fn account_standing<S: LedgerStore>(
 pub enum EscalationResponse {
     Outcome(EscalationOutcome),
     Standing(AccountStanding),
+    Sweep(SweepOutcome),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,23 +128,19 @@ pub enum EscalationError {
     Contention(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Alert(#[from] AlertError),
 }
 
-/// Runs escalation commands against a ledger store, alerting through a sink.
-pub struct Escalator<S, A> {
+/// Runs escalation commands against a ledger store; alerts leave through its outbox.
+pub struct Escalator<S> {
     store: S,
-    alerts: A,
     policy: Arc<Policy>,
     clock: Arc<dyn Clock>,
 }
 
-impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
-    pub fn new(store: S, alerts: A, policy: Arc<Policy>, clock: Arc<dyn Clock>) -> Self {
+impl<S: LedgerStore> Escalator<S> {
+    pub fn new(store: S, policy: Arc<Policy>, clock: Arc<dyn Clock>) -> Self {
         Escalator {
             store,
-            alerts,
             policy,
             clock,
         }
@@ -139,10 +148,6 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
 
     pub fn store(&self) -> &S {
         &self.store
-    }
-
-    pub fn alerts(&self) -> &A {
-        &self.alerts
     }
 
     pub async fn handle(
@@ -224,6 +229,18 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
             outcome: outcome.clone(),
             revocation: None,
         };
+        let change = LevelChange {
+            from: before,
+            to: outcome.level_after,
+        };
+        let outbox = self.level_alert(
+            &record.user_id,
+            change,
+            &format!("confirmed:{}", record.violation_id),
+            Some(record.category),
+            outcome.points_after,
+            state.version + 1,
+        )?;
         let commit = Commit {
             user_id: v.user_id.to_string(),
             expected_version: state.version,
@@ -239,12 +256,13 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
             ),
             standing,
             violation: ViolationWrite::Insert(record.clone()),
+            outbox,
         };
         match self.store.commit(commit).await {
             Ok(()) => {
                 info!(violation_id = %v.violation_id, user_id = %v.user_id, category = %v.category,
                       level_before = before.as_str(), level = outcome.level_after.as_str(), "strike recorded");
-                self.finish(&record, true).await.map(Attempt::Done)
+                Ok(Attempt::Done(outcome_of(&record, true)))
             }
             Err(CommitError::ViolationAlreadyRecorded) => {
                 let existing = self
@@ -262,7 +280,7 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
                     });
                 }
                 info!(violation_id = %v.violation_id, "duplicate delivery; returning the recorded outcome");
-                self.finish(&existing, false).await.map(Attempt::Done)
+                Ok(Attempt::Done(outcome_of(&existing, false)))
             }
             Err(CommitError::StandingChanged) => Ok(Attempt::Conflict),
             Err(CommitError::ViolationAlreadyRevoked) => {
@@ -270,35 +288,6 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
             }
             Err(CommitError::Store(e)) => Err(e.into()),
         }
-    }
-
-    /// Publishes the level change a recorded violation caused (again, for a duplicate:
-    /// that is how a failed publish is retried) and reports the outcome.
-    async fn finish(
-        &self,
-        record: &ViolationRecord,
-        applied: bool,
-    ) -> Result<EscalationOutcome, EscalationError> {
-        let outcome = EscalationOutcome {
-            user_id: record.user_id.clone(),
-            violation_id: Some(record.violation_id.clone()),
-            applied,
-            level_before: record.outcome.level_before,
-            level: record.outcome.level_after,
-            points: record.outcome.points_after,
-        };
-        if let Some(change) = outcome.level_change() {
-            self.publish_level_change(
-                &record.user_id,
-                change,
-                &format!("confirmed:{}", record.violation_id),
-                Some(record.category),
-                outcome.points,
-                &record.policy_version,
-            )
-            .await?;
-        }
-        Ok(outcome)
     }
 
     pub async fn revoke(&self, r: &ViolationRevoked) -> Result<EscalationOutcome, EscalationError> {
@@ -350,6 +339,17 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
             revoked_at: now,
             reason: r.reason.clone(),
         });
+        let outbox = match change {
+            Some(change) => self.level_alert(
+                &record.user_id,
+                change,
+                &format!("revoked:{}", record.violation_id),
+                Some(record.category),
+                outcome.points,
+                state.version + 1,
+            )?,
+            None => Vec::new(),
+        };
         let commit = Commit {
             user_id: record.user_id.clone(),
             expected_version: state.version,
@@ -365,21 +365,11 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
             ),
             standing,
             violation: ViolationWrite::Revoke(revoked),
+            outbox,
         };
         match self.store.commit(commit).await {
             Ok(()) => {
                 info!(violation_id = %r.violation_id, user_id = %record.user_id, level = outcome.level.as_str(), "strike revoked");
-                if let Some(change) = change {
-                    self.publish_level_change(
-                        &record.user_id,
-                        change,
-                        &format!("revoked:{}", record.violation_id),
-                        Some(record.category),
-                        outcome.points,
-                        self.policy.version(),
-                    )
-                    .await?;
-                }
                 Ok(Attempt::Done(outcome))
             }
             // Someone else revoked it in the meantime: the next pass reports "no change".
@@ -413,6 +403,13 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
         let now = self.clock.now();
         let state = self.store.load_user(w.user_id.as_str()).await?;
         let before = state.standing.level();
+        // A withdrawal whose strikes have expired since is no longer pending, whether or not
+        // the sweep has written that yet.
+        if before == AccountLevel::WithdrawalPending
+            && state.standing.at(ladder, now).level() != AccountLevel::WithdrawalPending
+        {
+            return Err(EscalationError::NoPendingWithdrawal(w.user_id.to_string()));
+        }
         let unchanged = EscalationOutcome {
             user_id: w.user_id.to_string(),
             violation_id: None,
@@ -435,6 +432,17 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
         }
         let mut standing = state.standing.clone();
         standing.level = Some(AccountLevel::Withdrawn);
+        let outbox = self.level_alert(
+            w.user_id.as_str(),
+            LevelChange {
+                from: before,
+                to: AccountLevel::Withdrawn,
+            },
+            &format!("withdrawal:{}", pending.triggering_violation),
+            None,
+            unchanged.points,
+            state.version + 1,
+        )?;
         let commit = Commit {
             user_id: w.user_id.to_string(),
             expected_version: state.version,
@@ -450,24 +458,12 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
             ),
             standing,
             violation: ViolationWrite::Untouched,
+            outbox,
         };
         if self.commit_standing(commit).await? == Attempt::Conflict {
             return Ok(Attempt::Conflict);
         }
         info!(user_id = %w.user_id, "forced withdrawal confirmed");
-        let change = LevelChange {
-            from: before,
-            to: AccountLevel::Withdrawn,
-        };
-        self.publish_level_change(
-            w.user_id.as_str(),
-            change,
-            &format!("withdrawal:{}", pending.triggering_violation),
-            None,
-            unchanged.points,
-            self.policy.version(),
-        )
-        .await?;
         Ok(Attempt::Done(EscalationOutcome {
             applied: true,
             level: AccountLevel::Withdrawn,
@@ -507,6 +503,17 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
             level: Some(AccountLevel::GoodStanding),
             ..Standing::default()
         };
+        let outbox = self.level_alert(
+            r.user_id.as_str(),
+            LevelChange {
+                from: before,
+                to: AccountLevel::GoodStanding,
+            },
+            &format!("reinstated:{now}"),
+            None,
+            0,
+            state.version + 1,
+        )?;
         let commit = Commit {
             user_id: r.user_id.to_string(),
             expected_version: state.version,
@@ -522,23 +529,12 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
             ),
             standing,
             violation: ViolationWrite::Untouched,
+            outbox,
         };
         if self.commit_standing(commit).await? == Attempt::Conflict {
             return Ok(Attempt::Conflict);
         }
-        let change = LevelChange {
-            from: before,
-            to: AccountLevel::GoodStanding,
-        };
-        self.publish_level_change(
-            r.user_id.as_str(),
-            change,
-            &format!("reinstated:{now}"),
-            None,
-            0,
-            self.policy.version(),
-        )
-        .await?;
+        info!(user_id = %r.user_id, "account reinstated");
         Ok(Attempt::Done(EscalationOutcome {
             user_id: r.user_id.to_string(),
             violation_id: None,
@@ -564,6 +560,80 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
             ))
             .into()),
         }
+    }
+
+    /// The scheduled sweep: every account with a strike that has expired by now gets its
+    /// level recomputed, written, and — when it moved — announced. At most `limit` accounts
+    /// per call; the next call takes the rest.
+    pub async fn sweep_expired(&self, limit: usize) -> Result<SweepOutcome, EscalationError> {
+        let due = self.store.due_for_expiry(self.clock.now(), limit).await?;
+        let mut outcome = SweepOutcome::default();
+        for user_id in due {
+            let changed = retry_on_conflict(
+                RETRIES,
+                || self.try_settle_expiry(&user_id),
+                || EscalationError::Contention(user_id.clone()),
+            )
+            .await?;
+            outcome.checked += 1;
+            outcome.changed += usize::from(changed);
+        }
+        Ok(outcome)
+    }
+
+    /// Writes the standing of `user_id` as it is now; whether its level moved.
+    async fn try_settle_expiry(&self, user_id: &str) -> Result<Attempt<bool>, EscalationError> {
+        let ladder = self.policy.ladder();
+        let now = self.clock.now();
+        let state = self.store.load_user(user_id).await?;
+        if state.standing.next_expiry().is_none_or(|at| at > now) {
+            // Another writer settled it in the meantime.
+            return Ok(Attempt::Done(false));
+        }
+        let before = state.standing.level();
+        let mut standing = state.standing.clone();
+        let change = standing.settle(ladder, now, EXPIRY_ACTOR, "expiry");
+        let points = standing.points(ladder, now);
+        let outbox = match change {
+            Some(change) => self.level_alert(
+                user_id,
+                change,
+                &format!("expired:{now}"),
+                None,
+                points,
+                state.version + 1,
+            )?,
+            None => Vec::new(),
+        };
+        let commit = Commit {
+            user_id: user_id.to_owned(),
+            expected_version: state.version,
+            audit: self.audit(
+                user_id,
+                now,
+                EXPIRY_ACTOR,
+                AuditAction::StrikesExpired,
+                None,
+                None,
+                before,
+                standing.level(),
+            ),
+            standing,
+            violation: ViolationWrite::Untouched,
+            outbox,
+        };
+        if self.commit_standing(commit).await? == Attempt::Conflict {
+            return Ok(Attempt::Conflict);
+        }
+        if let Some(change) = change {
+            info!(
+                user_id,
+                from = change.from.as_str(),
+                to = change.to.as_str(),
+                "strikes expired"
+            );
+        }
+        Ok(Attempt::Done(change.is_some()))
     }
 
     pub async fn standing(&self, user_id: &Id) -> Result<AccountStanding, EscalationError> {
@@ -601,34 +671,46 @@ impl<S: LedgerStore, A: AlertSink> Escalator<S, A> {
         }
     }
 
-    async fn publish_level_change(
+    /// The `account_level_changed` alert for a change that moves the level (none if it does
+    /// not), as the outbox message the commit writes. `sequence` is the standing's version
+    /// after the commit.
+    fn level_alert(
         &self,
         user_id: &str,
         change: LevelChange,
         cause: &str,
         category: Option<Category>,
         points: u32,
-        policy_version: &str,
-    ) -> Result<(), EscalationError> {
+        sequence: u64,
+    ) -> Result<Vec<OutboxMessage>, EscalationError> {
+        if change.from == change.to {
+            return Ok(Vec::new());
+        }
         let alert = Alert::AccountLevel(AccountLevelAlert::new(
             user_id,
             change,
             cause,
             category,
             points,
-            policy_version,
+            self.policy.version(),
+            sequence,
         ));
-        if let Err(e) = self.alerts.publish(&alert).await {
-            warn!(user_id, dedupe_key = alert.dedupe_key(), error = %e, "level-change alert not delivered");
-            return Err(e.into());
-        }
-        info!(
-            user_id,
-            from = change.from.as_str(),
-            to = change.to.as_str(),
-            dedupe_key = alert.dedupe_key(),
-            "level change published"
-        );
-        Ok(())
+        let message = alert
+            .to_outbox()
+            .map_err(|e| StoreError::Malformed(format!("encoding an alert: {e}")))?;
+        Ok(vec![message])
+    }
+}
+
+/// What a recorded violation did, as its command's answer; `applied` is false for a
+/// duplicate delivery.
+fn outcome_of(record: &ViolationRecord, applied: bool) -> EscalationOutcome {
+    EscalationOutcome {
+        user_id: record.user_id.clone(),
+        violation_id: Some(record.violation_id.clone()),
+        applied,
+        level_before: record.outcome.level_before,
+        level: record.outcome.level_after,
+        points: record.outcome.points_after,
     }
 }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::standing::Standing;
 use crate::clock::Timestamp;
+use crate::outbox::OutboxMessage;
 use crate::policy::ladder::AccountLevel;
 use crate::store::StoreError;
 use crate::taxonomy::{Category, Severity};
@@ -69,6 +70,8 @@ pub enum AuditAction {
     ViolationRevoked,
     WithdrawalConfirmed,
     Reinstated,
+    /// Strikes expired and the level came down (the scheduled sweep).
+    StrikesExpired,
 }
 
 /// Who changed what, when, why, under which policy.
@@ -105,6 +108,8 @@ pub struct Commit {
     pub standing: Standing,
     pub violation: ViolationWrite,
     pub audit: AuditRecord,
+    /// What the change must announce, written with it (see [`crate::outbox`]).
+    pub outbox: Vec<OutboxMessage>,
 }
 
 /// Why a commit did not apply. Nothing was written in any case.
@@ -133,6 +138,14 @@ pub trait LedgerStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<ViolationRecord>, StoreError>> + Send;
 
     fn commit(&self, commit: Commit) -> impl Future<Output = Result<(), CommitError>> + Send;
+
+    /// Users whose standing has a strike expiring at or before `now` (see
+    /// [`super::standing::Standing::next_expiry`]), at most `limit`, soonest first.
+    fn due_for_expiry(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 
     /// The user's audit records, oldest first.
     fn audit_trail(

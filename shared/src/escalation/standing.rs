@@ -78,11 +78,35 @@ impl Standing {
     pub fn points(&self, ladder: &LadderPolicy, now: Timestamp) -> u32 {
         ladder.earned_level(self.strikes.values(), now).0
     }
+
+    /// When expiry may next lower this account's level: the earliest expiry among its
+    /// strikes. `None` once nothing can expire any more — no strikes left, or withdrawn
+    /// (sticky until a person reinstates it).
+    pub fn next_expiry(&self) -> Option<Timestamp> {
+        if self.level() == AccountLevel::Withdrawn {
+            return None;
+        }
+        self.strikes.values().map(|s| s.expires_at).min()
+    }
+
+    /// The standing as it is at `now`, strikes that expired since it was stored left out
+    /// and the level settled — what a query answers before the sweep has written it.
+    pub fn at(&self, ladder: &LadderPolicy, now: Timestamp) -> Standing {
+        let mut settled = self.clone();
+        settled.settle(ladder, now, EXPIRY_ACTOR, EXPIRY_CAUSE);
+        settled
+    }
 }
+
+/// Who lowers a level when strikes expire, in the audit trail.
+pub const EXPIRY_ACTOR: &str = "anshin-expiry";
+/// What triggered it.
+const EXPIRY_CAUSE: &str = "expiry";
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::clock::SECONDS_PER_DAY;
     use crate::policy::ladder::SeverityPoints;
     use crate::taxonomy::{Category, Severity};
     use std::collections::BTreeMap;
@@ -188,6 +212,34 @@ pub(crate) mod tests {
             "withdrawn stays withdrawn"
         );
         assert_eq!(standing.level(), AccountLevel::Withdrawn);
+    }
+
+    #[test]
+    fn a_standing_seen_at_a_later_time_has_its_expired_strikes_settled() {
+        let l = ladder();
+        let mut standing = Standing::default();
+        let early = strike("a", Category::Spam, 5, 0);
+        let late = strike("b", Category::Spam, 1, 100 * SECONDS_PER_DAY);
+        standing.strikes.insert("a".into(), early.clone());
+        standing.strikes.insert("b".into(), late.clone());
+        standing.settle(&l, 100 * SECONDS_PER_DAY, "alice", "b");
+        assert_eq!(standing.level(), AccountLevel::WithdrawalPending);
+        assert_eq!(standing.next_expiry(), Some(early.expires_at));
+
+        let later = standing.at(&l, early.expires_at);
+        assert_eq!(
+            later.level(),
+            AccountLevel::Warning,
+            "only the late strike counts"
+        );
+        assert!(later.pending_withdrawal.is_none());
+        assert_eq!(later.next_expiry(), Some(late.expires_at));
+        assert_eq!(later.at(&l, late.expires_at).next_expiry(), None);
+        assert_eq!(
+            standing.level(),
+            AccountLevel::WithdrawalPending,
+            "at() changes a copy"
+        );
     }
 
     #[test]

@@ -13,14 +13,17 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod discussion;
+pub mod gate;
 pub mod ladder;
 pub mod reports;
 pub mod rules;
 
 use crate::taxonomy::{Category, Severity, SubmissionKind, UnknownCategory};
+use discussion::{DiscussionFile, DiscussionSignals};
 use ladder::{LadderPolicy, SeverityPoints};
 use reports::ReportPolicy;
-use rules::{CompiledRule, RuleEngine, RulesError};
+use rules::{Compilation, RuleEngine, RuleSource, RulesError};
 
 /// The policy shipped in the binary.
 pub const EMBEDDED_POLICY_TOML: &str = include_str!("../../policy/default.toml");
@@ -53,14 +56,16 @@ pub enum PolicyError {
     Regex {
         rule: String,
         pattern: String,
-        source: Box<regex::Error>,
+        source: Box<regex_automata::meta::BuildError>,
     },
     #[error(transparent)]
-    Rules(#[from] RulesError),
+    Rules(RulesError),
     #[error("ladder: {0}")]
     Ladder(String),
     #[error("reports: {0}")]
     Reports(String),
+    #[error("discussion: {0}")]
+    Discussion(String),
 }
 
 /// One category's settings, as the screener uses them.
@@ -87,6 +92,7 @@ pub struct Policy {
     /// Indexed by [`Category::index`], so lookups need no map.
     categories: Vec<CategoryPolicy>,
     rules: RuleEngine,
+    discussion: DiscussionSignals,
     ladder: LadderPolicy,
     reports: ReportPolicy,
 }
@@ -100,6 +106,8 @@ struct PolicyFile {
     ladder: LadderFile,
     reports: ReportPolicy,
     categories: BTreeMap<String, CategoryFile>,
+    /// Optional: without it no text counts as discussing a violation.
+    discussion: Option<DiscussionFile>,
 }
 
 #[derive(Deserialize)]
@@ -133,6 +141,9 @@ fn check_reports(r: ReportPolicy) -> Result<ReportPolicy, PolicyError> {
     }
     if r.brigade_min_reports < 2 || r.brigade_window_minutes == 0 {
         return bad("a brigade needs at least 2 reports in a window of at least 1 minute");
+    }
+    if r.window_days == 0 || r.window_days * 24 * 60 <= r.brigade_window_minutes {
+        return bad("window_days must be at least 1 and longer than the brigade window");
     }
     Ok(r)
 }
@@ -206,10 +217,12 @@ struct RuleFile {
 // ---- loading ------------------------------------------------------------------------------
 
 impl Policy {
-    /// The policy compiled into the binary. It is covered by tests, so failing here is a
-    /// build defect, not an operator error; the error is still returned, not panicked.
+    /// The policy compiled into the binary. It is covered by the build and the tests, so
+    /// failing here is a build defect, not an operator error; the error is still
+    /// returned, not panicked. Its patterns are compiled on first use, with the gates the
+    /// build computed: a cold start pays only for the patterns its texts need.
     pub fn embedded() -> Result<Self, PolicyError> {
-        Self::from_toml_str(EMBEDDED_POLICY_TOML)
+        Self::parse(EMBEDDED_POLICY_TOML, Compilation::OnFirstUse)
     }
 
     /// Reads and checks a policy file.
@@ -221,8 +234,12 @@ impl Policy {
         Self::from_toml_str(&text)
     }
 
-    /// Parses and checks a policy document.
+    /// Parses and checks a policy document, every pattern compiled.
     pub fn from_toml_str(text: &str) -> Result<Self, PolicyError> {
+        Self::parse(text, Compilation::AtLoad)
+    }
+
+    fn parse(text: &str, compilation: Compilation) -> Result<Self, PolicyError> {
         let file: PolicyFile = toml::from_str(text)?;
         non_empty("version", &file.version)?;
 
@@ -233,32 +250,43 @@ impl Policy {
 
         let mut categories = Vec::with_capacity(Category::ALL.len());
         let mut category_exceptions = Vec::with_capacity(Category::ALL.len());
-        let mut compiled_rules = Vec::new();
+        let mut rules = Vec::new();
         let mut rule_ids = HashSet::new();
         for category in Category::ALL {
             let section = sections
                 .remove(&category)
                 .ok_or(PolicyError::MissingCategory(category))?;
             categories.push(check_category(category, &section)?);
-            category_exceptions.push(
-                section
-                    .exceptions
-                    .iter()
-                    .map(|p| compile_checked(&format!("categories.{category}.exceptions"), p))
-                    .collect::<Result<Vec<_>, _>>()?,
-            );
+            category_exceptions.push(section.exceptions);
             for rule in section.rules {
                 if !rule_ids.insert(rule.id.clone()) {
                     return Err(PolicyError::DuplicateRule(rule.id));
                 }
-                compiled_rules.push(compile_rule(category, rule)?);
+                rules.push(check_rule(category, rule)?);
             }
         }
+        let rules =
+            RuleEngine::new(rules, category_exceptions, compilation).map_err(|e| match e {
+                RulesError::Pattern {
+                    place,
+                    pattern,
+                    source,
+                } => PolicyError::Regex {
+                    rule: place,
+                    pattern,
+                    source,
+                },
+                other => PolicyError::Rules(other),
+            })?;
 
         Ok(Policy {
             version: file.version,
             categories,
-            rules: RuleEngine::new(compiled_rules, category_exceptions)?,
+            rules,
+            discussion: match file.discussion {
+                Some(section) => DiscussionSignals::compile(section)?,
+                None => DiscussionSignals::default(),
+            },
             ladder: check_ladder(file.ladder)?,
             reports: check_reports(file.reports)?,
         })
@@ -274,6 +302,11 @@ impl Policy {
 
     pub fn rules(&self) -> &RuleEngine {
         &self.rules
+    }
+
+    /// The marks of a text that talks about a violation rather than committing one.
+    pub fn discussion(&self) -> &DiscussionSignals {
+        &self.discussion
     }
 
     pub fn ladder(&self) -> &LadderPolicy {
@@ -335,16 +368,17 @@ fn check_category(category: Category, s: &CategoryFile) -> Result<CategoryPolicy
     })
 }
 
-/// Compiles one pattern; the error names where it stands and what it is.
-fn compile_checked(place: &str, pattern: &str) -> Result<regex::Regex, PolicyError> {
+/// One policy pattern outside the rules (a discussion signal), compiled as the engine
+/// compiles its own, its place named in the error.
+fn compile_checked(place: &str, pattern: &str) -> Result<regex_automata::meta::Regex, PolicyError> {
     rules::compile_pattern(pattern).map_err(|source| PolicyError::Regex {
         rule: place.to_owned(),
         pattern: pattern.to_owned(),
-        source: Box::new(source),
+        source,
     })
 }
 
-fn compile_rule(category: Category, rule: RuleFile) -> Result<CompiledRule, PolicyError> {
+fn check_rule(category: Category, rule: RuleFile) -> Result<RuleSource, PolicyError> {
     if !(rule.weight > 0.0 && rule.weight <= 1.0) {
         return Err(PolicyError::Weight {
             rule: rule.id,
@@ -354,25 +388,14 @@ fn compile_rule(category: Category, rule: RuleFile) -> Result<CompiledRule, Poli
     if rule.regex.is_empty() && rule.keywords.iter().all(|k| k.trim().is_empty()) {
         return Err(PolicyError::EmptyRule(rule.id));
     }
-    let compile = |pattern: &String| compile_checked(&rule.id, pattern);
-    let exceptions = rule
-        .exceptions
-        .iter()
-        .map(compile)
-        .collect::<Result<Vec<_>, _>>()?;
-    let regexes = rule
-        .regex
-        .iter()
-        .map(compile)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(CompiledRule {
+    Ok(RuleSource {
         id: rule.id,
         description: rule.description,
         category,
         weight: rule.weight,
-        regexes,
+        regexes: rule.regex,
         keywords: rule.keywords,
-        exceptions,
+        exceptions: rule.exceptions,
         kinds: rule.kinds,
     })
 }
@@ -429,6 +452,15 @@ keywords = ["kw-{c}"]
                 "{c} has no rule"
             );
         }
+    }
+
+    #[test]
+    fn the_embedded_policy_also_compiles_completely_as_a_policy_file_would() {
+        let policy = Policy::from_toml_str(EMBEDDED_POLICY_TOML).expect("every pattern compiles");
+        assert_eq!(
+            policy.rules().rules().len(),
+            Policy::embedded().unwrap().rules().rules().len()
+        );
     }
 
     #[test]

@@ -27,6 +27,14 @@ pub struct ReportPolicy {
     /// Crossing in these categories asks the platform to hide the submission pending review.
     #[serde(default)]
     pub hide_pending_review: Vec<Category>,
+    /// Reports older than this stop counting and leave the target's tally; confirmed
+    /// reports of one target and category within one window are one violation.
+    #[serde(default = "default_window_days")]
+    pub window_days: u64,
+}
+
+fn default_window_days() -> u64 {
+    90
 }
 
 impl ReportPolicy {

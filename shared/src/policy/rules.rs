@@ -1,34 +1,80 @@
-//! The rule engine: runs a policy's compiled patterns over normalised text and reports
-//! which rules hit where.
+//! The rule engine: runs a policy's patterns over normalised text and reports which rules
+//! hit where.
 //!
-//! Keywords of every rule go into one Aho-Corasick automaton, so adding keywords costs
-//! nothing per rule. A policy has hundreds of regular expressions, and running each over
-//! every text costs more than everything else together; so the literal prefixes every
-//! match of a regex must start with are extracted at load and gathered into a second
-//! automaton (the gate). One pass of the gate says which regexes can match at all; only
-//! those run (a regex without a usable prefix set always runs). Allow-list exceptions run
-//! only for a rule that hit, and drop exactly the hits whose span they overlap.
+//! A policy has hundreds of regular expressions (rules and allow-list exceptions), and
+//! scanning the text once per regex costs more than everything else together. So the
+//! text is scanned once, by one Aho-Corasick automaton holding every keyword and the
+//! literals each pattern's matches start with or contain ([`super::gate`]). A pattern
+//! whose matches start with known literals then runs anchored at their occurrences only,
+//! each run ending within the match's reach; a pattern that must contain a literal runs
+//! only when one occurs; the rest run over the whole text. The spans are exactly those
+//! of the pattern's own leftmost-first, non-overlapping search (`find_iter`): a match
+//! can start nowhere else, and the first match found from a candidate start on is the
+//! one the full search would find there.
+//!
+//! Patterns are compiled on first use: the embedded policy's gates are computed at build
+//! time (`shared/build.rs`), so a cold start compiles only the patterns its first texts
+//! need. A policy read from a file is compiled completely at load, so that a broken file
+//! is refused at cold start. Allow-list exceptions run only for a rule that hit, and drop
+//! exactly the hits whose span they overlap.
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::{Regex, RegexBuilder};
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
 
+use super::gate::{gate_of, Gate};
 use crate::taxonomy::{Category, SubmissionKind};
 use crate::text::normalize;
 
-/// The policy's patterns could not be combined into the engine's automata.
+/// The policy's patterns could not be made into the engine.
 #[derive(Debug, thiserror::Error)]
-#[error("policy patterns could not be combined: {0}")]
-pub struct RulesError(String);
+pub enum RulesError {
+    /// `place` is a rule id or `categories.<id>.exceptions`.
+    #[error("{place}: pattern {pattern:?} does not compile: {source}")]
+    Pattern {
+        place: String,
+        pattern: String,
+        source: Box<meta::BuildError>,
+    },
+    #[error("policy patterns could not be combined: {0}")]
+    Automaton(String),
+}
 
 /// Compiles a policy pattern the way the engine runs it: case-insensitive (the text is
-/// already lower-cased, but a pattern author's `LINE` should still mean `line`).
-pub fn compile_pattern(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern)
-        .case_insensitive(true)
-        .size_limit(1 << 22)
-        .build()
+/// already lower-cased, but a pattern author's `LINE` should still mean `line`), with
+/// the `regex` crate's semantics and limits.
+pub fn compile_pattern(pattern: &str) -> Result<Regex, Box<meta::BuildError>> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(regex_automata::MatchKind::LeftmostFirst)
+                .utf8_empty(true)
+                .nfa_size_limit(Some(1 << 22))
+                .hybrid_cache_capacity(2 * (1 << 20)),
+        )
+        .syntax(syntax::Config::new().utf8(true).case_insensitive(true))
+        .build(pattern)
+        .map_err(Box::new)
+}
+
+/// One rule of the policy, as written.
+#[derive(Debug, Clone)]
+pub struct RuleSource {
+    pub id: String,
+    pub description: String,
+    pub category: Category,
+    pub weight: f64,
+    pub regexes: Vec<String>,
+    pub keywords: Vec<String>,
+    /// The rule's own allow-list; its category's is kept once in the engine.
+    pub exceptions: Vec<String>,
+    /// `None` means every kind.
+    pub kinds: Option<Vec<SubmissionKind>>,
 }
 
 /// One rule of the policy, ready to run.
@@ -39,10 +85,9 @@ pub struct CompiledRule {
     pub category: Category,
     /// How sure this rule alone makes us that the category applies, in (0, 1].
     pub weight: f64,
-    pub regexes: Vec<Regex>,
-    pub keywords: Vec<String>,
-    /// The rule's own allow-list; its category's is kept once in the engine.
-    pub exceptions: Vec<Regex>,
+    /// Indices into the engine's pattern table.
+    regexes: Vec<usize>,
+    exceptions: Vec<usize>,
     /// `None` means every kind.
     pub kinds: Option<Vec<SubmissionKind>>,
 }
@@ -61,78 +106,222 @@ pub struct RuleHit {
     pub spans: Vec<Range<usize>>,
 }
 
+/// When the patterns are compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Compilation {
+    /// All at load, every error reported: for a policy file an operator wrote.
+    AtLoad,
+    /// Each on first use, gates from the build: for the embedded policy, checked by the
+    /// build and the tests.
+    OnFirstUse,
+}
+
+/// One distinct pattern of the policy (a rule's regex or an exception).
+#[derive(Debug)]
+struct Pattern {
+    source: String,
+    gate: Gate,
+    /// `None` inside: it failed to compile on first use (logged once; it never matches).
+    regex: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    fn regex(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| match compile_pattern(&self.source) {
+                Ok(regex) => Some(regex),
+                Err(error) => {
+                    // The pattern, not the text: policy content, no personal data.
+                    tracing::error!(pattern = %self.source, %error, "policy pattern does not compile; it never matches");
+                    None
+                }
+            })
+            .as_ref()
+    }
+}
+
+/// What an occurrence of one literal of the automaton means.
+#[derive(Debug, Clone, Copy)]
+enum LiteralOwner {
+    /// A match of this pattern may start here.
+    StartOf(usize),
+    /// This pattern may match somewhere.
+    InsideOf(usize),
+    /// Keyword `keyword` of rule `rule`, when the text there is exactly the keyword.
+    Keyword { rule: usize, keyword: usize },
+}
+
 #[derive(Debug)]
 pub struct RuleEngine {
     rules: Vec<CompiledRule>,
-    /// Every (rule, regex) pair, in policy order.
-    regex_owner: Vec<(usize, usize)>,
-    /// Aho-Corasick over the prefix literals of the gated regexes; pattern id → index
-    /// into `regex_owner`.
-    gate: AhoCorasick,
-    gate_owner: Vec<usize>,
-    /// Indices into `regex_owner` of regexes with no finite prefix set: they always run.
-    ungated: Vec<usize>,
+    patterns: Vec<Pattern>,
     /// Per category (by [`Category::index`]), the allow-list shared by all its rules.
-    category_exceptions: Vec<Vec<Regex>>,
-    keywords: AhoCorasick,
-    /// For each keyword pattern id, the rule it belongs to.
-    keyword_rule: Vec<usize>,
+    category_exceptions: Vec<Vec<usize>>,
+    /// Every keyword (normalised) and every gate literal, once each, ASCII case ignored.
+    literals: AhoCorasick,
+    /// For each literal of the automaton, what its occurrence means.
+    owners: Vec<Vec<LiteralOwner>>,
+    /// Normalised keywords, by [`LiteralOwner::Keyword::keyword`].
+    keywords: Vec<String>,
+}
+
+/// The gates of the embedded policy's patterns, computed by `shared/build.rs`:
+/// `EMBEDDED_GATES: &[(&str, EmbeddedGate)]`, sorted by pattern.
+mod embedded {
+    pub(super) enum EmbeddedGate {
+        Starts(&'static [&'static str]),
+        Contains(&'static [&'static str]),
+        // Unused while every shipped pattern has literals; the build writes it for any other.
+        #[allow(dead_code)]
+        Always,
+    }
+    include!(concat!(env!("OUT_DIR"), "/embedded_gates.rs"));
+}
+
+fn embedded_gate(pattern: &str) -> Option<Gate> {
+    use embedded::{EmbeddedGate, EMBEDDED_GATES};
+    let owned = |literals: &[&str]| literals.iter().map(|l| (*l).to_owned()).collect();
+    let at = EMBEDDED_GATES
+        .binary_search_by(|(p, _)| (*p).cmp(pattern))
+        .ok()?;
+    Some(match &EMBEDDED_GATES[at].1 {
+        EmbeddedGate::Starts(literals) => Gate::Starts(owned(literals)),
+        EmbeddedGate::Contains(literals) => Gate::Contains(owned(literals)),
+        EmbeddedGate::Always => Gate::Always,
+    })
+}
+
+/// Builds the pattern table: one entry per distinct pattern, compiled per `compilation`.
+struct PatternTable {
+    compilation: Compilation,
+    patterns: Vec<Pattern>,
+    index: HashMap<String, usize>,
+}
+
+impl PatternTable {
+    fn add(&mut self, place: &str, source: &str) -> Result<usize, RulesError> {
+        if let Some(&at) = self.index.get(source) {
+            return Ok(at);
+        }
+        let pattern = match self.compilation {
+            Compilation::AtLoad => {
+                let regex = compile_pattern(source).map_err(|e| RulesError::Pattern {
+                    place: place.to_owned(),
+                    pattern: source.to_owned(),
+                    source: e,
+                })?;
+                let gate = gate_of(source).unwrap_or(Gate::Always);
+                Pattern {
+                    source: source.to_owned(),
+                    gate,
+                    regex: OnceLock::from(Some(regex)),
+                }
+            }
+            Compilation::OnFirstUse => Pattern {
+                source: source.to_owned(),
+                gate: embedded_gate(source)
+                    .unwrap_or_else(|| gate_of(source).unwrap_or(Gate::Always)),
+                regex: OnceLock::new(),
+            },
+        };
+        self.patterns.push(pattern);
+        self.index
+            .insert(source.to_owned(), self.patterns.len() - 1);
+        Ok(self.patterns.len() - 1)
+    }
 }
 
 impl RuleEngine {
+    /// `category_exceptions`: per category, in taxonomy order, its allow-list patterns.
     pub(crate) fn new(
-        rules: Vec<CompiledRule>,
-        category_exceptions: Vec<Vec<Regex>>,
+        rules: Vec<RuleSource>,
+        category_exceptions: Vec<Vec<String>>,
+        compilation: Compilation,
     ) -> Result<Self, RulesError> {
-        let mut keyword_patterns = Vec::new();
+        let mut table = PatternTable {
+            compilation,
+            patterns: Vec::new(),
+            index: HashMap::new(),
+        };
+        let mut shared_exceptions = Vec::with_capacity(category_exceptions.len());
+        for (category, sources) in Category::ALL.iter().zip(&category_exceptions) {
+            let place = format!("categories.{category}.exceptions");
+            shared_exceptions.push(
+                sources
+                    .iter()
+                    .map(|p| table.add(&place, p))
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+        }
+        let mut compiled = Vec::with_capacity(rules.len());
+        let mut keywords = Vec::new();
         let mut keyword_rule = Vec::new();
-        for (index, rule) in rules.iter().enumerate() {
+        for (index, rule) in rules.into_iter().enumerate() {
+            let exceptions = rule
+                .exceptions
+                .iter()
+                .map(|p| table.add(&rule.id, p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let regexes = rule
+                .regexes
+                .iter()
+                .map(|p| table.add(&rule.id, p))
+                .collect::<Result<Vec<_>, _>>()?;
             // Keywords pass through the same normaliser as the text, so an author can
             // write ＬＩＮＥ or ゼロキュウゼロ and still match what the screener sees.
             for keyword in &rule.keywords {
                 let normalised = normalize(keyword);
                 if !normalised.as_str().is_empty() {
-                    keyword_patterns.push(normalised.as_str().to_owned());
+                    keywords.push(normalised.as_str().to_owned());
                     keyword_rule.push(index);
                 }
             }
+            compiled.push(CompiledRule {
+                id: rule.id,
+                description: rule.description,
+                category: rule.category,
+                weight: rule.weight,
+                regexes,
+                exceptions,
+                kinds: rule.kinds,
+            });
         }
-        let mut regex_owner = Vec::new();
-        let mut gate_literals = Vec::new();
-        let mut gate_owner = Vec::new();
-        let mut ungated = Vec::new();
-        for (index, rule) in rules.iter().enumerate() {
-            for (j, regex) in rule.regexes.iter().enumerate() {
-                let slot = regex_owner.len();
-                regex_owner.push((index, j));
-                match prefix_literals(regex.as_str()) {
-                    Some(literals) => {
-                        for literal in literals {
-                            gate_literals.push(literal);
-                            gate_owner.push(slot);
-                        }
-                    }
-                    None => ungated.push(slot),
-                }
+
+        // One automaton for every literal: keywords and gates alike.
+        let mut literal_index: HashMap<String, usize> = HashMap::new();
+        let mut literals: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<LiteralOwner>> = Vec::new();
+        let mut own = |literal: &str, owner: LiteralOwner| {
+            let key = literal.to_ascii_lowercase();
+            let at = *literal_index.entry(key.clone()).or_insert_with(|| {
+                literals.push(key);
+                owners.push(Vec::new());
+                literals.len() - 1
+            });
+            owners[at].push(owner);
+        };
+        for (keyword, (text, &rule)) in keywords.iter().zip(&keyword_rule).enumerate() {
+            own(text, LiteralOwner::Keyword { rule, keyword });
+        }
+        for (at, pattern) in table.patterns.iter().enumerate() {
+            match &pattern.gate {
+                Gate::Starts(ls) => ls.iter().for_each(|l| own(l, LiteralOwner::StartOf(at))),
+                Gate::Contains(ls) => ls.iter().for_each(|l| own(l, LiteralOwner::InsideOf(at))),
+                Gate::Always => {}
             }
         }
-        let gate = AhoCorasick::builder()
+        let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
-            .build(&gate_literals)
-            .map_err(|e| RulesError(e.to_string()))?;
-        let keywords = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&keyword_patterns)
-            .map_err(|e| RulesError(e.to_string()))?;
+            .ascii_case_insensitive(true)
+            .build(&literals)
+            .map_err(|e| RulesError::Automaton(e.to_string()))?;
         Ok(RuleEngine {
-            rules,
-            regex_owner,
-            gate,
-            gate_owner,
-            ungated,
-            category_exceptions,
+            rules: compiled,
+            patterns: table.patterns,
+            category_exceptions: shared_exceptions,
+            literals: automaton,
+            owners,
             keywords,
-            keyword_rule,
         })
     }
 
@@ -140,30 +329,19 @@ impl RuleEngine {
         &self.rules
     }
 
-    /// For each (rule, regex) slot, whether the gate lets it run on `text`.
-    fn regexes_that_may_match(&self, text: &str) -> Vec<bool> {
-        let mut may_match = vec![false; self.regex_owner.len()];
-        for slot in &self.ungated {
-            may_match[*slot] = true;
-        }
-        for m in self.gate.find_overlapping_iter(text) {
-            may_match[self.gate_owner[m.pattern().as_usize()]] = true;
-        }
-        may_match
-    }
-
     /// Every rule that hits `text` (already normalised) for a submission of `kind`, with
     /// its spans, after exceptions. Rules come out in policy order; spans in text order.
     pub fn find_hits(&self, kind: SubmissionKind, text: &str) -> Vec<RuleHit> {
+        let mut pass = LiteralPass::new(self, text);
         let mut spans: Vec<Vec<Range<usize>>> = vec![Vec::new(); self.rules.len()];
-        for m in self.keywords.find_overlapping_iter(text) {
-            spans[self.keyword_rule[m.pattern().as_usize()]].push(m.range());
+        for (rule, range) in pass.keyword_hits.drain(..) {
+            spans[rule].push(range);
         }
-        let may_match = self.regexes_that_may_match(text);
-        for (slot, &(index, j)) in self.regex_owner.iter().enumerate() {
-            let rule = &self.rules[index];
-            if may_match[slot] && rule.applies_to(kind) {
-                spans[index].extend(rule.regexes[j].find_iter(text).map(|m| m.range()));
+        for (index, rule) in self.rules.iter().enumerate() {
+            if rule.applies_to(kind) {
+                for &pattern in &rule.regexes {
+                    spans[index].extend(pass.spans_of(pattern).iter().cloned());
+                }
             }
         }
 
@@ -176,10 +354,17 @@ impl RuleEngine {
             if rule_spans.is_empty() || !rule.applies_to(kind) {
                 continue;
             }
-            let own: Vec<Range<usize>> = matches_of(&rule.exceptions, text);
+            let own: Vec<Range<usize>> = rule
+                .exceptions
+                .iter()
+                .flat_map(|&p| pass.spans_of(p).to_vec())
+                .collect();
             let shared = category_allowed.get_mut(rule.category.index()).map(|slot| {
                 &*slot.get_or_insert_with(|| {
-                    matches_of(&self.category_exceptions[rule.category.index()], text)
+                    self.category_exceptions[rule.category.index()]
+                        .iter()
+                        .flat_map(|&p| pass.spans_of(p).to_vec())
+                        .collect()
                 })
             });
             rule_spans.retain(|hit| {
@@ -201,35 +386,92 @@ impl RuleEngine {
     }
 }
 
-/// The literals every match of `pattern` starts with, lower-cased (the text is), or `None`
-/// when there is no such finite set of non-empty literals (then the regex always runs).
-fn prefix_literals(pattern: &str) -> Option<Vec<String>> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .build()
-        .parse(pattern)
-        .ok()?;
-    let mut extractor = regex_syntax::hir::literal::Extractor::new();
-    extractor.kind(regex_syntax::hir::literal::ExtractKind::Prefix);
-    let seq = extractor.extract(&hir);
-    let literals = seq.literals()?;
-    if literals.is_empty() || literals.iter().any(|l| l.as_bytes().is_empty()) {
-        return None;
-    }
-    literals
-        .iter()
-        .map(|l| {
-            std::str::from_utf8(l.as_bytes())
-                .ok()
-                .map(str::to_lowercase)
-        })
-        .collect()
+/// What the one literal pass found in a text, and each pattern's matches, computed once.
+struct LiteralPass<'e, 't> {
+    engine: &'e RuleEngine,
+    text: &'t str,
+    /// Per pattern, where a match may start (for [`Gate::Starts`]), in text order.
+    starts: Vec<Vec<usize>>,
+    /// Per pattern, whether a required literal occurs (for [`Gate::Contains`]).
+    present: Vec<bool>,
+    keyword_hits: Vec<(usize, Range<usize>)>,
+    /// Per pattern, its matches once computed.
+    matches: Vec<Option<Vec<Range<usize>>>>,
 }
 
-fn matches_of(regexes: &[Regex], text: &str) -> Vec<Range<usize>> {
-    regexes
-        .iter()
-        .flat_map(|e| e.find_iter(text).map(|m| m.range()))
-        .collect()
+impl<'e, 't> LiteralPass<'e, 't> {
+    fn new(engine: &'e RuleEngine, text: &'t str) -> Self {
+        let count = engine.patterns.len();
+        let mut pass = LiteralPass {
+            engine,
+            text,
+            starts: vec![Vec::new(); count],
+            present: vec![false; count],
+            keyword_hits: Vec::new(),
+            matches: vec![None; count],
+        };
+        for m in engine.literals.find_overlapping_iter(text) {
+            for owner in &engine.owners[m.pattern().as_usize()] {
+                match *owner {
+                    LiteralOwner::StartOf(p) => pass.starts[p].push(m.start()),
+                    LiteralOwner::InsideOf(p) => pass.present[p] = true,
+                    LiteralOwner::Keyword { rule, keyword } => {
+                        // The automaton ignores ASCII case; keywords match exactly.
+                        if text.get(m.range()) == Some(engine.keywords[keyword].as_str()) {
+                            pass.keyword_hits.push((rule, m.range()));
+                        }
+                    }
+                }
+            }
+        }
+        pass
+    }
+
+    /// The pattern's matches in `text`, exactly as its `find_iter` gives them.
+    fn spans_of(&mut self, pattern: usize) -> &[Range<usize>] {
+        if self.matches[pattern].is_none() {
+            let found = self.search(pattern);
+            self.matches[pattern] = Some(found);
+        }
+        self.matches[pattern].as_deref().unwrap_or_default()
+    }
+
+    fn search(&mut self, at: usize) -> Vec<Range<usize>> {
+        let pattern = &self.engine.patterns[at];
+        let text = self.text;
+        let whole_text = |regex: &Regex| regex.find_iter(text).map(|m| m.range()).collect();
+        match &pattern.gate {
+            Gate::Starts(_) => {
+                let starts = &mut self.starts[at];
+                if starts.is_empty() {
+                    return Vec::new();
+                }
+                let Some(regex) = pattern.regex() else {
+                    return Vec::new();
+                };
+                // Occurrences come out by where they end; a match starts at one of them.
+                starts.sort_unstable();
+                starts.dedup();
+                let mut found = Vec::new();
+                let mut from = 0;
+                for &start in starts.iter() {
+                    if start < from {
+                        continue;
+                    }
+                    let input = Input::new(text).range(start..).anchored(Anchored::Yes);
+                    if let Some(m) = regex.search(&input) {
+                        found.push(m.range());
+                        // Non-overlapping, as `find_iter`; every match here starts with a
+                        // non-empty literal, so the next one starts past this one's end.
+                        from = m.end().max(start + 1);
+                    }
+                }
+                found
+            }
+            Gate::Contains(_) if !self.present[at] => Vec::new(),
+            Gate::Contains(_) | Gate::Always => pattern.regex().map(whole_text).unwrap_or_default(),
+        }
+    }
 }
 
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
@@ -237,123 +479,4 @@ fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn engine(rules: Vec<CompiledRule>) -> Result<RuleEngine, RulesError> {
-        RuleEngine::new(rules, vec![Vec::new(); Category::ALL.len()])
-    }
-
-    fn rule(id: &str, regexes: &[&str], keywords: &[&str], exceptions: &[&str]) -> CompiledRule {
-        CompiledRule {
-            id: id.into(),
-            description: String::new(),
-            category: Category::OffPlatformContact,
-            weight: 0.5,
-            regexes: regexes
-                .iter()
-                .map(|r| compile_pattern(r).unwrap())
-                .collect(),
-            keywords: keywords.iter().map(|s| s.to_string()).collect(),
-            exceptions: exceptions
-                .iter()
-                .map(|e| compile_pattern(e).unwrap())
-                .collect(),
-            kinds: None,
-        }
-    }
-
-    #[test]
-    fn keywords_are_normalised_like_the_text_and_regexes_ignore_case() {
-        let engine = engine(vec![
-            rule("kw", &[], &["ＬＩＮＥ交換"], &[]),
-            rule("re", &["Telegram"], &[], &[]),
-        ])
-        .unwrap();
-        let text = normalize("line交換しましょう、telegramでも");
-        let hits = engine.find_hits(SubmissionKind::Message, text.as_str());
-        assert_eq!(hits.len(), 2);
-        assert_eq!(&text.as_str()[hits[0].spans[0].clone()], "line交換");
-        assert_eq!(&text.as_str()[hits[1].spans[0].clone()], "telegram");
-    }
-
-    #[test]
-    fn an_exception_drops_only_the_hits_it_overlaps() {
-        let engine = engine(vec![rule("line", &["line"], &[], &["lineスタンプ"])]).unwrap();
-        let only_sticker = normalize("lineスタンプのデザインをお願いします");
-        assert!(engine
-            .find_hits(SubmissionKind::JobPosting, only_sticker.as_str())
-            .is_empty());
-
-        let both = normalize("lineスタンプ制作です。詳細はline idへ");
-        let hits = engine.find_hits(SubmissionKind::JobPosting, both.as_str());
-        assert_eq!(hits.len(), 1);
-        assert_eq!(
-            hits[0].spans.len(),
-            1,
-            "the sticker mention is excused, the ID is not"
-        );
-    }
-
-    #[test]
-    fn prefix_literals_gate_only_regexes_whose_matches_must_start_with_them() {
-        assert_eq!(
-            prefix_literals("(line|ライン)\\s?id"),
-            Some(vec!["line".to_string(), "ライン".to_string()])
-        );
-        assert_eq!(prefix_literals("LINE"), Some(vec!["line".to_string()]));
-        assert_eq!(
-            prefix_literals(".{0,5}abc"),
-            None,
-            "any first char: cannot gate"
-        );
-        assert_eq!(
-            prefix_literals("(a|)b"),
-            Some(vec!["ab".into(), "b".into()])
-        );
-        assert_eq!(prefix_literals("x?"), None, "an empty match: cannot gate");
-    }
-
-    /// The gate is an optimisation only: on the team's own labelled texts, every regex of
-    /// the shipped policy that matches must have been let through by the gate.
-    #[test]
-    fn the_gate_lets_through_every_regex_of_the_shipped_policy_that_matches() {
-        let policy = crate::policy::Policy::embedded().unwrap();
-        let engine = policy.rules();
-        let mut matched = 0;
-        for line in include_str!("../../policy/dev-examples.jsonl").lines() {
-            let item: serde_json::Value = serde_json::from_str(line).unwrap();
-            let text = normalize(item["body"].as_str().unwrap());
-            let may_match = engine.regexes_that_may_match(text.as_str());
-            for (slot, &(i, j)) in engine.regex_owner.iter().enumerate() {
-                if engine.rules[i].regexes[j].is_match(text.as_str()) {
-                    matched += 1;
-                    assert!(
-                        may_match[slot],
-                        "gate blocked {} regex {j} on {}",
-                        engine.rules[i].id, item["id"]
-                    );
-                }
-            }
-        }
-        assert!(
-            matched > 200,
-            "the texts exercise the rules ({matched} matches)"
-        );
-        assert!(
-            engine.ungated.len() < engine.regex_owner.len() / 4,
-            "most regexes are gated"
-        );
-    }
-
-    #[test]
-    fn a_rule_limited_to_some_kinds_is_silent_for_the_others() {
-        let mut limited = rule("msg-only", &["dm"], &[], &[]);
-        limited.kinds = Some(vec![SubmissionKind::Message]);
-        let engine = engine(vec![limited]).unwrap();
-        assert_eq!(engine.find_hits(SubmissionKind::Message, "dm me").len(), 1);
-        assert!(engine
-            .find_hits(SubmissionKind::Profile, "dm me")
-            .is_empty());
-    }
-}
+mod tests;

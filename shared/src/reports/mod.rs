@@ -14,4 +14,4 @@ pub mod tally;
 pub use command::{Report, ReportCommand, Resolution, ResolutionDecision};
 pub use desk::{ReportAccepted, ReportDesk, ReportError, ReportResponse, ResolutionOutcome};
 pub use store::{ReportRecord, ReportStatus, ReportStore};
-pub use tally::{TallyEntry, TargetTally};
+pub use tally::{ReporterMark, TargetTally};

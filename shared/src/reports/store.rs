@@ -1,15 +1,18 @@
 //! The report store port: what the report desk needs from storage. An intake is one atomic
 //! write whose guards (new de-duplication key, reporter under the daily limit, tally
 //! unchanged since read) either all hold or leave everything as it was; a resolution moves
-//! a report out of `open` once, together with its reporter's record.
+//! a report out of `open` once, together with its reporter's record and its target's tally.
+//! Every write to one target's tally, intake or resolution, is guarded by the tally's
+//! version, so the reporter marks written beside it never race.
 
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
 use super::command::ResolutionDecision;
-use super::tally::TargetTally;
+use super::tally::{ReporterMark, TargetTally};
 use crate::clock::Timestamp;
+use crate::outbox::OutboxMessage;
 use crate::policy::reports::ReporterStats;
 use crate::store::StoreError;
 use crate::taxonomy::ReportCategory;
@@ -76,6 +79,30 @@ pub struct ReportWrite {
     pub rate_expires_at: Timestamp,
     pub expected_tally_version: u64,
     pub tally: TargetTally,
+    /// The reporters that now count for more in the target's tally.
+    pub marks: Vec<MarkWrite>,
+    /// What the report must announce (a threshold or brigading alert), written with it.
+    pub outbox: Vec<OutboxMessage>,
+}
+
+/// Whose mark, in which category: (category, reporter id).
+pub type MarkKey = (ReportCategory, String);
+
+/// One reporter's mark in one category of the target's tally, and when it may go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarkWrite {
+    pub category: ReportCategory,
+    pub reporter_id: String,
+    pub mark: ReporterMark,
+    pub expires_at: Timestamp,
+}
+
+/// The new state of a target's tally, replacing the one read at `expected_version`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TallyWrite {
+    pub target_user_id: String,
+    pub expected_version: u64,
+    pub tally: TargetTally,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,10 +118,26 @@ pub enum ReportWriteError {
     Store(#[from] StoreError),
 }
 
+/// One atomic resolution write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolveWrite {
+    pub report_id: String,
+    pub reporter_id: String,
+    pub decision: ResolutionDecision,
+    pub decided_by: String,
+    pub resolved_at: Timestamp,
+    /// The target's tally, re-armed for the report's category.
+    pub tally: TallyWrite,
+    /// The violation a confirmation hands to user-escalation.
+    pub outbox: Vec<OutboxMessage>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveWriteError {
     #[error("already resolved")]
     AlreadyResolved,
+    #[error("tally changed")]
+    TallyChanged,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -109,6 +152,12 @@ pub trait ReportStore: Send + Sync {
         &self,
         target_user_id: &str,
     ) -> impl Future<Output = Result<TallyState, StoreError>> + Send;
+    /// The marks of these (category, reporter) pairs in the target's tally, where present.
+    fn marks(
+        &self,
+        target_user_id: &str,
+        keys: &[MarkKey],
+    ) -> impl Future<Output = Result<Vec<(MarkKey, ReporterMark)>, StoreError>> + Send;
     fn record(
         &self,
         write: ReportWrite,
@@ -117,13 +166,11 @@ pub trait ReportStore: Send + Sync {
         &self,
         report_id: &str,
     ) -> impl Future<Output = Result<Option<ReportRecord>, StoreError>> + Send;
-    /// Moves an open report to the status `decision` gives it and counts it in its
-    /// reporter's record, once.
+    /// Moves an open report to the status the decision gives it, counts it in its
+    /// reporter's record, and writes the outbox messages (the violation a confirmation hands
+    /// on) — all once, and all together.
     fn resolve(
         &self,
-        report_id: &str,
-        reporter_id: &str,
-        decision: ResolutionDecision,
-        decided_by: &str,
+        write: ResolveWrite,
     ) -> impl Future<Output = Result<(), ResolveWriteError>> + Send;
 }

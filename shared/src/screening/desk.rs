@@ -6,77 +6,94 @@
 //!    urgent ([`submission_alert`]).
 //! 3. Turn a `hide` in an `auto_strike` category backed by a rule hit into a confirmed
 //!    violation for user-escalation ([`auto_strikes`]).
+//! 4. Record the messages of 2 and 3 in one write ([`ScreeningRecorder`]); the outbox
+//!    delivers them at least once.
 //!
 //! Screening is deterministic and every message carries a key derived from the submission,
-//! its content and the policy, so a retried invocation repeats steps 2 and 3 harmlessly.
+//! its content and the policy, so a retried invocation writes the same messages again,
+//! harmlessly: the outbox holds one item per key.
+
+use std::future::Future;
 
 use tracing::info;
 
 use super::evidence::redacted_excerpt;
 use super::screener::{Screener, Screening};
 use super::submission::Submission;
-use crate::alert::{Alert, AlertError, AlertEventType, AlertSink, SubmissionAlert};
+use crate::alert::{Alert, AlertEventType, SubmissionAlert};
 use crate::digest::stable_key;
 use crate::input::Id;
+use crate::outbox::OutboxMessage;
 use crate::policy::Policy;
+use crate::store::StoreError;
 use crate::taxonomy::Severity;
 use crate::verdict::{Decision, ScoreSource, Verdict};
-use crate::violation::{
-    QueueError, ViolationConfirmed, ViolationQueue, ViolationSource, SCREENING_DECIDER,
-};
+use crate::violation::{ViolationConfirmed, ViolationSource, SCREENING_DECIDER};
+
+/// Where the desk writes what a verdict calls for, in one atomic step, for the outbox to
+/// deliver: DynamoDB in AWS, memory locally. Called only when there is something to send.
+pub trait ScreeningRecorder: Send + Sync {
+    fn record(
+        &self,
+        submission: &Submission,
+        verdict: &Verdict,
+        messages: Vec<OutboxMessage>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
 
 /// What the desk did with one submission.
 #[derive(Debug, Clone)]
 pub struct ScreenOutcome {
     pub screening: Screening,
-    /// The alert support was sent, if the verdict called for one.
+    /// The alert recorded for support, if the verdict called for one.
     pub alert: Option<Alert>,
-    /// The violations screening confirmed by itself and handed to user-escalation.
+    /// The violations screening confirmed by itself, recorded for user-escalation.
     pub strikes: Vec<ViolationConfirmed>,
 }
 
-/// A message the desk had to send did not go out. The caller should fail the invocation
-/// so that it is retried; a retry sends the same messages with the same keys.
+/// What the verdict called for could not be recorded. The caller should fail the
+/// invocation so that it is retried; a retry records the same messages under the same keys.
 #[derive(Debug, thiserror::Error)]
 pub enum ScreenDeskError {
-    #[error(transparent)]
-    Alert(#[from] AlertError),
-    #[error(transparent)]
-    Violation(#[from] QueueError),
+    #[error("the screening's messages could not be recorded: {0}")]
+    Record(#[from] StoreError),
+    #[error("a message could not be encoded: {0}")]
+    Encoding(String),
 }
 
-/// Screens submissions and sends what their verdicts call for.
-pub struct ScreenDesk<A, V> {
+/// Screens submissions and records what their verdicts call for.
+pub struct ScreenDesk<R> {
     screener: Screener,
-    alerts: A,
-    violations: V,
+    recorder: R,
 }
 
-impl<A, V> ScreenDesk<A, V> {
-    pub fn new(screener: Screener, alerts: A, violations: V) -> Self {
-        ScreenDesk {
-            screener,
-            alerts,
-            violations,
-        }
+impl<R> ScreenDesk<R> {
+    pub fn new(screener: Screener, recorder: R) -> Self {
+        ScreenDesk { screener, recorder }
     }
 
     pub fn screener(&self) -> &Screener {
         &self.screener
     }
 
-    pub fn alerts(&self) -> &A {
-        &self.alerts
-    }
-
-    pub fn violations(&self) -> &V {
-        &self.violations
+    pub fn recorder(&self) -> &R {
+        &self.recorder
     }
 }
 
-impl<A: AlertSink, V: ViolationQueue> ScreenDesk<A, V> {
+impl<R: ScreeningRecorder> ScreenDesk<R> {
     pub async fn screen(&self, submission: &Submission) -> Result<ScreenOutcome, ScreenDeskError> {
-        let screening = self.screener.screen_explained(submission);
+        self.deliver(submission, self.screener.screen_explained(submission))
+            .await
+    }
+
+    /// Steps 2 and 3 for a submission this desk's screener has already screened — on
+    /// another thread, say (`anshin screen` screens on every core and delivers in order).
+    pub async fn deliver(
+        &self,
+        submission: &Submission,
+        screening: Screening,
+    ) -> Result<ScreenOutcome, ScreenDeskError> {
         let verdict = &screening.verdict;
         // Ids, categories and scores only: the posting's text never reaches the logs.
         let flagged: Vec<String> = verdict
@@ -93,19 +110,29 @@ impl<A: AlertSink, V: ViolationQueue> ScreenDesk<A, V> {
             "screened"
         );
         let alert = submission_alert(submission, verdict).map(Alert::Submission);
+        let strikes = auto_strikes(submission, verdict, self.screener.policy());
+        let mut messages = Vec::new();
         if let Some(alert) = &alert {
-            self.alerts.publish(alert).await?;
-            info!(
-                submission_id = %submission.submission_id(),
-                dedupe_key = alert.dedupe_key(),
-                event_type = alert.event_type().as_str(),
-                "alerted support"
+            messages.push(
+                alert
+                    .to_outbox()
+                    .map_err(|e| ScreenDeskError::Encoding(e.to_string()))?,
             );
         }
-        let strikes = auto_strikes(submission, verdict, self.screener.policy());
-        for violation in &strikes {
-            self.violations.submit(violation).await?;
-            info!(violation_id = %violation.violation_id, category = %violation.category, "automatic strike sent");
+        messages.extend(strikes.iter().map(ViolationConfirmed::to_outbox));
+        if !messages.is_empty() {
+            self.recorder.record(submission, verdict, messages).await?;
+            if let Some(alert) = &alert {
+                info!(
+                    submission_id = %submission.submission_id(),
+                    dedupe_key = alert.dedupe_key(),
+                    event_type = alert.event_type().as_str(),
+                    "support alert recorded"
+                );
+            }
+            for violation in &strikes {
+                info!(violation_id = %violation.violation_id, category = %violation.category, "automatic strike recorded");
+            }
         }
         Ok(ScreenOutcome {
             screening,
@@ -207,15 +234,25 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::adapters::memory::{MemoryAlertSink, MemoryViolationQueue};
+    use crate::adapters::memory::{MemoryOutbox, MemoryScreeningRecorder};
+    use crate::outbox::Destination;
     use crate::taxonomy::Category;
 
-    fn desk() -> ScreenDesk<MemoryAlertSink, MemoryViolationQueue> {
-        ScreenDesk::new(
+    fn desk() -> (ScreenDesk<MemoryScreeningRecorder>, Arc<MemoryOutbox>) {
+        let outbox = MemoryOutbox::new();
+        let desk = ScreenDesk::new(
             Screener::new(Arc::new(Policy::embedded().unwrap())),
-            MemoryAlertSink::collecting(),
-            MemoryViolationQueue::collecting(),
-        )
+            MemoryScreeningRecorder::new(Arc::clone(&outbox)),
+        );
+        (desk, outbox)
+    }
+
+    fn commands(outbox: &MemoryOutbox) -> usize {
+        outbox
+            .written()
+            .iter()
+            .filter(|m| m.destination == Destination::Escalation)
+            .count()
     }
 
     fn submission(json: &str) -> Submission {
@@ -224,7 +261,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_crime_recruitment_hide_alerts_once_and_strikes_once_with_a_stable_id() {
-        let desk = desk();
+        let (desk, outbox) = desk();
         let crime = submission(include_str!(
             "../../../events/screen-submission/crime-recruitment.json"
         ));
@@ -240,26 +277,30 @@ mod tests {
         let again = desk.screen(&crime).await.unwrap();
         assert_eq!(again.alert.unwrap().dedupe_key(), alert.dedupe_key());
         assert_eq!(again.strikes[0].violation_id, first.strikes[0].violation_id);
-        assert_eq!(desk.alerts().alerts().len(), 2);
-        assert_eq!(desk.violations().violations().len(), 2);
+        assert_eq!(outbox.alerts().len(), 2);
+        assert_eq!(commands(&outbox), 2);
+        assert_eq!(
+            outbox.pending_count(),
+            2,
+            "the retry's messages are the same items"
+        );
     }
 
     #[tokio::test]
     async fn an_allowed_submission_sends_nothing() {
-        let desk = desk();
+        let (desk, outbox) = desk();
         let clean = submission(include_str!(
             "../../../events/screen-submission/clean-job-posting.json"
         ));
         let outcome = desk.screen(&clean).await.unwrap();
         assert_eq!(outcome.screening.verdict.decision, Decision::Allow);
         assert!(outcome.alert.is_none() && outcome.strikes.is_empty());
-        assert!(desk.alerts().alerts().is_empty());
-        assert!(desk.violations().violations().is_empty());
+        assert!(outbox.written().is_empty());
     }
 
     #[tokio::test]
     async fn a_hide_outside_the_auto_strike_categories_alerts_without_striking() {
-        let desk = desk();
+        let (desk, outbox) = desk();
         let contact = submission(include_str!(
             "../../../events/screen-submission/off-platform-contact-evasion.json"
         ));
@@ -267,5 +308,6 @@ mod tests {
         assert_eq!(outcome.screening.verdict.decision, Decision::Hide);
         assert!(outcome.alert.is_some());
         assert!(outcome.strikes.is_empty(), "{:?}", outcome.strikes);
+        assert_eq!((outbox.alerts().len(), commands(&outbox)), (1, 0));
     }
 }

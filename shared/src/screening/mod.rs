@@ -4,19 +4,21 @@
 //! classifier, decision; the shadow candidate) with [`evidence`] (what the poster wrote that
 //! made rules hit) → [`desk`] (alert support, confirm automatic strikes). The classifier
 //! plugs in through the [`classifier`] port; [`featurize`] and [`model`] are the ONNX
-//! classifier behind it, one featurizer for training and serving.
+//! classifier behind it, one featurizer for training and serving; `model` (tract) is the
+//! `model` cargo feature, which user-escalation leaves off.
 
 pub mod classifier;
 pub mod desk;
 pub mod evidence;
 pub mod featurize;
+#[cfg(feature = "model")]
 pub mod model;
 pub mod screener;
 pub mod submission;
 
 pub use classifier::{Classifier, ClassifierError, ScreenDocument};
 pub use desk::{
-    auto_strike_id, auto_strikes, submission_alert, ScreenDesk, ScreenDeskError, ScreenOutcome,
+    auto_strike_id, auto_strikes, submission_alert, ScreenDesk, ScreenDeskError, ScreenOutcome, ScreeningRecorder,
 };
 pub use screener::{Screener, Screening, ShadowComparison, SourceScores};
 pub use submission::Submission;

@@ -4,8 +4,9 @@
 //! binary, and `ANSHIN_MODEL_PATH` (a manifest file, the model named in it beside it)
 //! replaces them. Loading checks the model's hash and that the manifest's featurizer is the
 //! one compiled here — a model trained on other features would score garbage without
-//! failing — then builds the plans once, per cold start. After that, `predict` is a
-//! featurize plus one run of a plan.
+//! failing — then builds the narrowest plan (so that a graph tract cannot run fails the
+//! cold start) and each wider one on first use. After that, `predict` is a featurize
+//! plus one run of a plan.
 //!
 //! The graph's feature width K is symbolic; each plan fixes it (a symbolic dimension costs
 //! two orders of magnitude) at one of 128, 256, … `max_features`. A run costs about in
@@ -76,8 +77,10 @@ const NARROWEST_PLAN: usize = 128;
 
 /// The loaded, optimised model: one per process, shared by every invocation.
 pub struct OnnxClassifier {
-    /// (width, plan), widest last.
-    plans: Vec<(usize, Plan)>,
+    /// The parsed graph, from which each plan is optimised for its width.
+    graph: InferenceModel,
+    /// (width, plan once built), widest last.
+    plans: Vec<(usize, std::sync::OnceLock<Result<Plan, String>>)>,
     manifest: ModelManifest,
     featurizer: FeaturizerConfig,
     /// Output position → category.
@@ -181,15 +184,34 @@ impl OnnxClassifier {
             }
             thresholds[category.index()] = t;
         }
-        let plans = optimised_plans(model, served_config.max_features, outputs.len())
+        let graph = tract_onnx::onnx()
+            .model_for_read(&mut std::io::Cursor::new(model))
             .map_err(|e| ModelError::Graph(format!("{e:#}")))?;
-        Ok(OnnxClassifier {
-            plans,
+        let classifier = OnnxClassifier {
+            plans: plan_widths(served_config.max_features)
+                .into_iter()
+                .map(|width| (width, std::sync::OnceLock::new()))
+                .collect(),
+            graph,
             manifest,
             featurizer: served_config,
             outputs,
             thresholds,
+        };
+        classifier
+            .plan(0)
+            .map_err(|e| ModelError::Graph(e.to_string()))?;
+        Ok(classifier)
+    }
+
+    /// The plan at `slot` of [`OnnxClassifier::plan_widths`], optimised on first use.
+    fn plan(&self, slot: usize) -> Result<&Plan, ClassifierError> {
+        let (width, plan) = &self.plans[slot];
+        plan.get_or_init(|| {
+            optimised_plan(&self.graph, *width, self.outputs.len()).map_err(|e| format!("{e:#}"))
         })
+        .as_ref()
+        .map_err(|e| ClassifierError(e.clone()))
     }
 
     pub fn manifest(&self) -> &ModelManifest {
@@ -213,17 +235,18 @@ impl OnnxClassifier {
     /// Calibrated probabilities, in the model's output order (`manifest().categories`).
     pub fn predict_features(&self, features: &Features) -> Result<Vec<f32>, ClassifierError> {
         let used = features.indices.len().min(features.values.len());
-        let (width, plan) = self
+        let slot = self
             .plans
             .iter()
-            .find(|&&(width, _)| width >= used)
+            .position(|&(width, _)| width >= used)
             .ok_or_else(|| {
                 ClassifierError(format!(
                     "{used} features, more than the widest plan's {}",
                     self.featurizer.max_features
                 ))
             })?;
-        run_padded(plan, *width, features).map_err(|e| ClassifierError(format!("{e:#}")))
+        let width = self.plans[slot].0;
+        run_padded(self.plan(slot)?, width, features).map_err(|e| ClassifierError(format!("{e:#}")))
     }
 }
 
@@ -249,31 +272,24 @@ fn run_padded(plan: &Plan, width: usize, features: &Features) -> TractResult<Vec
         .collect())
 }
 
-/// One plan per width: 128, 256, … doubling, and `max_features` last. The graph is parsed
-/// once; the plans share its weights.
-fn optimised_plans(
-    model: &[u8],
-    max_features: usize,
-    categories: usize,
-) -> TractResult<Vec<(usize, Plan)>> {
-    let graph = tract_onnx::onnx().model_for_read(&mut std::io::Cursor::new(model))?;
+/// The plans' widths: 128, 256, … doubling, and `max_features` last.
+fn plan_widths(max_features: usize) -> Vec<usize> {
     let mut widths: Vec<usize> = std::iter::successors(Some(NARROWEST_PLAN), |w| Some(w * 2))
         .take_while(|&w| w < max_features)
         .collect();
     widths.push(max_features);
     widths
-        .into_iter()
-        .map(|width| {
-            let plan = graph
-                .clone()
-                .with_input_fact(0, i64::fact([1, width]).into())?
-                .with_input_fact(1, f32::fact([1, width]).into())?
-                .with_output_fact(0, f32::fact([1, categories]).into())?
-                .into_optimized()?
-                .into_runnable()?;
-            Ok((width, plan))
-        })
-        .collect()
+}
+
+/// The graph optimised for one width; the plans share the parsed graph's weights.
+fn optimised_plan(graph: &InferenceModel, width: usize, categories: usize) -> TractResult<Plan> {
+    graph
+        .clone()
+        .with_input_fact(0, i64::fact([1, width]).into())?
+        .with_input_fact(1, f32::fact([1, width]).into())?
+        .with_output_fact(0, f32::fact([1, categories]).into())?
+        .into_optimized()?
+        .into_runnable()
 }
 
 impl Classifier for OnnxClassifier {
@@ -359,8 +375,8 @@ mod tests {
         assert!(features.indices.len() < NARROWEST_PLAN);
         let narrowest = classifier.predict_features(&features).unwrap();
         // The same features on every wider plan: only the padding differs.
-        for (width, plan) in &classifier.plans[1..] {
-            let wide = run_padded(plan, *width, &features).unwrap();
+        for (slot, &width) in widths.iter().enumerate().skip(1) {
+            let wide = run_padded(classifier.plan(slot).unwrap(), width, &features).unwrap();
             for (a, b) in narrowest.iter().zip(&wide) {
                 assert!((a - b).abs() < 1e-6, "width {width}: {a} vs {b}");
             }

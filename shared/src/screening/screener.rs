@@ -20,6 +20,8 @@ use crate::verdict::{CategoryFinding, Decision, Field, ScoreSource, Verdict};
 /// `review_threshold` applies to both).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct SourceScores {
+    /// The rules' score, lowered by the policy's discussion factor when the text discusses
+    /// violations (the rules' own judgement, as they would decide alone).
     pub rule: f64,
     /// `None` when no classifier ran.
     pub model: Option<f64>,
@@ -42,6 +44,8 @@ pub struct ShadowComparison {
 pub struct Screening {
     pub verdict: Verdict,
     pub scores: [SourceScores; Category::ALL.len()],
+    /// The discussion signals found (policy ids): the text talks about violations.
+    pub discussion: Vec<String>,
     pub shadow: Option<ShadowComparison>,
 }
 
@@ -113,9 +117,9 @@ impl Screener {
         // The normaliser does not depend on the policy: a shadow reuses the active's text.
         let title = submission.title().map(normalize);
         let body = normalize(submission.body());
-        let (verdict, scores) = self.screen_scored(submission, title.as_ref(), &body);
+        let (verdict, scores, discussion) = self.screen_scored(submission, title.as_ref(), &body);
         let shadow = self.shadow.as_ref().map(|candidate| {
-            let (theirs, _) = candidate.screen_scored(submission, title.as_ref(), &body);
+            let (theirs, _, _) = candidate.screen_scored(submission, title.as_ref(), &body);
             let flagged = |v: &Verdict| {
                 v.categories
                     .iter()
@@ -148,6 +152,7 @@ impl Screener {
         Screening {
             verdict,
             scores,
+            discussion,
             shadow,
         }
     }
@@ -158,7 +163,7 @@ impl Screener {
         submission: &Submission,
         title: Option<&NormalizedText>,
         body: &NormalizedText,
-    ) -> (Verdict, [SourceScores; Category::ALL.len()]) {
+    ) -> (Verdict, [SourceScores; Category::ALL.len()], Vec<String>) {
         let title = submission.title().zip(title);
         let body = (submission.body(), body);
         let fields: Vec<(Field, &str, &NormalizedText)> = title
@@ -166,6 +171,23 @@ impl Screener {
             .into_iter()
             .chain([(Field::Body, body.0, body.1)])
             .collect();
+
+        // A text that talks about violations (an awareness post, a manual, a spec, the
+        // platform's own procedure) uses their words without committing them.
+        let signals = self.policy.discussion();
+        let mut discussion: Vec<String> = Vec::new();
+        for (_, _, normalised) in &fields {
+            for id in signals.found(normalised.as_str()) {
+                if !discussion.iter().any(|d| d == id) {
+                    discussion.push(id.to_owned());
+                }
+            }
+        }
+        let rule_factor = if discussion.is_empty() {
+            1.0
+        } else {
+            signals.rule_factor()
+        };
 
         let mut by_category: Vec<CategoryHits> = vec![CategoryHits::default(); Category::ALL.len()];
         let engine = self.policy.rules();
@@ -203,17 +225,18 @@ impl Screener {
             }
         });
         let mut scores = [SourceScores::default(); Category::ALL.len()];
+        let mut agreement = [false; Category::ALL.len()];
 
         let mut categories = Vec::new();
         for category in Category::ALL {
             let hits = &by_category[category.index()];
-            let rule_score = round4(
-                1.0 - hits
+            let rule_hits_score = 1.0
+                - hits
                     .rules
                     .iter()
                     .map(|&r| 1.0 - engine.rules()[r].weight)
-                    .product::<f64>(),
-            );
+                    .product::<f64>();
+            let rule_score = round4(rule_hits_score * rule_factor);
             let settings = self.policy.category(category);
             let model_score = classifier.as_ref().map(|(_, p, t)| {
                 round4(model_score_on_policy_scale(
@@ -226,8 +249,21 @@ impl Screener {
                 rule: rule_score,
                 model: model_score,
             };
+            // The model read the whole text, look-alikes included: where it still finds the
+            // category, the rules' hits count in full even in a discussing text.
+            let model_agrees = model_score.is_some_and(|m| m >= settings.review_threshold);
+            let rule_score = if model_agrees {
+                round4(rule_hits_score)
+            } else {
+                rule_score
+            };
+            agreement[category.index()] = model_agrees;
+            // The higher source's score, except that rules which reach the hide threshold by
+            // themselves keep the finding: what they quoted is what an automatic strike rests on.
             let (score, source) = match model_score {
-                Some(m) if m > rule_score => (m, ScoreSource::Model),
+                Some(m) if m > rule_score && rule_score < settings.hide_threshold => {
+                    (m, ScoreSource::Model)
+                }
                 _ => (rule_score, ScoreSource::Rule),
             };
             if score < settings.review_threshold {
@@ -250,15 +286,21 @@ impl Screener {
             });
         }
 
-        // The model can raise a rule finding to hide, but never hides on its own: a
-        // category the rules did not flag is held for a human, whose decision then
-        // becomes a training label.
+        // A hide is the joint decision of rules and model: the rules flagged the category,
+        // the model (when one scored the text) agrees, the score reaches the hide threshold,
+        // and the text does not discuss violations. Anything less holds for a human, whose
+        // decision then becomes a training label: the model never hides on its own, and
+        // neither does one strong rule the model disagrees with.
+        let model_scored = classifier.is_some();
         let decision = categories
             .iter()
             .map(|f| {
                 let settings = self.policy.category(f.category);
+                let index = f.category.index();
                 if f.score >= settings.hide_threshold
-                    && scores[f.category.index()].rule >= settings.review_threshold
+                    && discussion.is_empty()
+                    && scores[index].rule >= settings.review_threshold
+                    && (!model_scored || agreement[index])
                 {
                     Decision::Hide
                 } else {
@@ -282,7 +324,7 @@ impl Screener {
             model_version: classifier.map(|(c, _, _)| c.version().to_owned()),
             content_hash: content_hash(title.map(|(_, n)| n.as_str()), body.1.as_str()),
         };
-        (verdict, scores)
+        (verdict, scores, discussion)
     }
 }
 
@@ -312,7 +354,9 @@ mod tests {
             "version = \"unit-1\"\n[ladder]\nwarning_points = 1\nsuspension_points = 3\nwithdrawal_points = 6\n\
              strike_expiry_days = 365\npoints = { low = 1, medium = 2, high = 3, critical = 6 }\n\
              [reports]\nrate_limit_per_day = 20\nthreshold = 3.0\nsevere_threshold = 1.5\nsevere_categories = []\n\
-             new_account_days = 30\nnew_account_weight = 0.5\nbrigade_window_minutes = 60\nbrigade_min_reports = 4\n",
+             new_account_days = 30\nnew_account_weight = 0.5\nbrigade_window_minutes = 60\nbrigade_min_reports = 4\n\
+             [discussion]\nrule_factor = 0.45\n[[discussion.signals]]\nid = \"discussion.warning\"\n\
+             description = \"d\"\nkeywords = [\"beware of\"]\n",
         );
         for c in Category::ALL {
             let (severity, urgent) = match c {
@@ -432,6 +476,57 @@ mod tests {
             .screen(&submission("message", None, text));
         assert_eq!(joined.decision, Decision::Hide);
         assert_eq!(joined.categories[0].source, ScoreSource::Model);
+    }
+
+    #[test]
+    fn one_strong_rule_the_model_disagrees_with_is_held_not_hidden() {
+        let with_model = |p: f64| {
+            Screener::new(policy())
+                .with_classifier(Arc::new(ScriptedClassifier::fixed(p, Category::Scam)))
+                .screen(&submission("message", None, "strong-scam"))
+        };
+        let disagrees = with_model(0.1);
+        assert_eq!(disagrees.decision, Decision::Review);
+        assert_eq!(
+            disagrees.categories[0].score, 0.95,
+            "the rule still flags it"
+        );
+        assert_eq!(with_model(0.6).decision, Decision::Hide, "the model agrees");
+        // The model is surer than the rule, but the rule reached hide by itself: the finding
+        // stays the rule's, with its score (an automatic strike rests on that).
+        let surer = with_model(0.99);
+        assert_eq!(surer.categories[0].source, ScoreSource::Rule);
+        assert_eq!(surer.categories[0].score, 0.95);
+    }
+
+    #[test]
+    fn a_text_that_discusses_violations_defers_the_rules_to_the_model_and_is_never_hidden() {
+        let text = "beware of messages like strong-scam";
+        let rules_only =
+            Screener::new(policy()).screen_explained(&submission("message", None, text));
+        assert_eq!(rules_only.verdict.decision, Decision::Allow);
+        assert_eq!(rules_only.discussion, vec!["discussion.warning"]);
+        assert_eq!(
+            rules_only.scores[Category::Scam.index()].rule,
+            0.4275,
+            "0.95 × 0.45"
+        );
+
+        // The model still finds scam: the rules' hits count in full, but only for review.
+        let agreeing = Screener::new(policy())
+            .with_classifier(Arc::new(ScriptedClassifier::fixed(0.99, Category::Scam)))
+            .screen_explained(&submission("message", None, text));
+        assert_eq!(agreeing.verdict.decision, Decision::Review);
+        let scam = &agreeing.verdict.categories[0];
+        assert_eq!((scam.category, scam.rules.len()), (Category::Scam, 1));
+
+        let plain = Screener::new(policy()).screen_explained(&submission(
+            "message",
+            None,
+            "messages like strong-scam",
+        ));
+        assert!(plain.discussion.is_empty());
+        assert_eq!(plain.verdict.decision, Decision::Hide);
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! The AWS adapters: SNS for alerts and violations, DynamoDB for the ledger and reports.
+//! The AWS adapters: SNS for published messages, DynamoDB for the ledger, the reports, the
+//! screening records and the outbox.
 
 pub mod dynamodb;
 pub mod kms;
 pub mod sns;
-pub mod support;
 
-pub use dynamodb::{create_table, DynamoCaseStore, DynamoLedgerStore, DynamoReportStore};
+pub use dynamodb::{
+    create_table, DynamoCaseStore, DynamoLedgerStore, DynamoOutboxStore, DynamoReportStore, DynamoScreeningRecorder,
+};
+pub use sns::{SnsPublisher, TopicArns};
 pub use kms::KmsSealer;
-pub use sns::{SnsAlertSink, SnsViolationQueue};
-pub use support::SnsSupportOutbox;

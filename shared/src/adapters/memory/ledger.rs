@@ -1,10 +1,13 @@
 //! The strike ledger in process memory, with the same guards as the DynamoDB store: a
 //! commit applies whole or not at all, inserts only new violations, revokes only once,
-//! and replaces a standing only at the version it was loaded at.
+//! replaces a standing only at the version it was loaded at, and writes its outbox
+//! messages together with the change.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use super::outbox::MemoryOutbox;
+use crate::clock::Timestamp;
 use crate::escalation::ledger::{
     AuditRecord, Commit, CommitError, LedgerStore, UserState, ViolationRecord, ViolationWrite,
 };
@@ -21,11 +24,25 @@ struct Tables {
 #[derive(Debug, Default)]
 pub struct MemoryLedgerStore {
     tables: Mutex<Tables>,
+    outbox: Arc<MemoryOutbox>,
 }
 
 impl MemoryLedgerStore {
+    /// A ledger with an outbox of its own.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A ledger writing to `outbox`, which other memory stores may share.
+    pub fn with_outbox(outbox: Arc<MemoryOutbox>) -> Self {
+        MemoryLedgerStore {
+            tables: Mutex::default(),
+            outbox,
+        }
+    }
+
+    pub fn outbox(&self) -> &Arc<MemoryOutbox> {
+        &self.outbox
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
@@ -85,7 +102,29 @@ impl LedgerStore for MemoryLedgerStore {
             .entry(commit.user_id)
             .or_default()
             .push(commit.audit);
+        // Still under the tables' lock: the change and its messages land together.
+        self.outbox.write(&commit.outbox);
         Ok(())
+    }
+
+    async fn due_for_expiry(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let tables = self.lock();
+        let mut due: Vec<(Timestamp, &String)> = tables
+            .users
+            .iter()
+            .filter_map(|(user, state)| state.standing.next_expiry().map(|at| (at, user)))
+            .filter(|(at, _)| *at <= now)
+            .collect();
+        due.sort();
+        Ok(due
+            .into_iter()
+            .take(limit)
+            .map(|(_, user)| user.clone())
+            .collect())
     }
 
     async fn audit_trail(&self, user_id: &str) -> Result<Vec<AuditRecord>, StoreError> {

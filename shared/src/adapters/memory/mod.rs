@@ -1,14 +1,17 @@
 //! In-process adapters with the same semantics as the AWS ones (the same guards, the same
-//! all-or-nothing writes), for the CLI, the demo and the tests.
+//! all-or-nothing writes, messages written with the change), for the CLI, the demo and
+//! the tests.
 
-pub mod alerts;
 pub mod cases;
+pub mod in_process;
 pub mod ledger;
+pub mod outbox;
 pub mod reports;
-pub mod violations;
+pub mod screening;
 
-pub use alerts::MemoryAlertSink;
-pub use cases::{MemoryCaseStore, MemorySupportOutbox};
+pub use cases::MemoryCaseStore;
+pub use in_process::InProcessPublisher;
 pub use ledger::MemoryLedgerStore;
+pub use outbox::{MemoryOutbox, MemoryPublisher};
 pub use reports::MemoryReportStore;
-pub use violations::{DirectViolationQueue, MemoryViolationQueue};
+pub use screening::MemoryScreeningRecorder;

@@ -1,17 +1,20 @@
 //! Reports in process memory, with the same guards as the DynamoDB store: an intake write
 //! applies whole or not at all — new de-duplication key, reporter under the daily limit,
-//! tally unchanged since read — and a resolution applies once.
+//! tally unchanged since read — and a resolution applies once, at the tally's version.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use super::outbox::MemoryOutbox;
 use crate::policy::reports::ReporterStats;
 use crate::reports::command::ResolutionDecision;
 use crate::reports::store::{
-    ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWriteError,
-    TallyState,
+    MarkKey, ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWrite,
+    ResolveWriteError, TallyState,
 };
+use crate::reports::tally::ReporterMark;
 use crate::store::StoreError;
+use crate::taxonomy::ReportCategory;
 
 #[derive(Debug, Default)]
 struct Tables {
@@ -22,16 +25,32 @@ struct Tables {
     /// (reporter, UTC day) → reports filed that day.
     rate: HashMap<(String, u64), u32>,
     reporters: HashMap<String, ReporterStats>,
+    /// (target, category, reporter) → what the reporter counts for in the target's tally.
+    marks: HashMap<(String, ReportCategory, String), ReporterMark>,
 }
 
 #[derive(Debug, Default)]
 pub struct MemoryReportStore {
     tables: Mutex<Tables>,
+    outbox: Arc<MemoryOutbox>,
 }
 
 impl MemoryReportStore {
+    /// A report store with an outbox of its own.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A report store writing to `outbox`, which other memory stores may share.
+    pub fn with_outbox(outbox: Arc<MemoryOutbox>) -> Self {
+        MemoryReportStore {
+            tables: Mutex::default(),
+            outbox,
+        }
+    }
+
+    pub fn outbox(&self) -> &Arc<MemoryOutbox> {
+        &self.outbox
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
@@ -59,6 +78,22 @@ impl ReportStore for MemoryReportStore {
             .unwrap_or_default())
     }
 
+    async fn marks(
+        &self,
+        target_user_id: &str,
+        keys: &[MarkKey],
+    ) -> Result<Vec<(MarkKey, ReporterMark)>, StoreError> {
+        let t = self.lock();
+        Ok(keys
+            .iter()
+            .filter_map(|(category, reporter)| {
+                t.marks
+                    .get(&(target_user_id.to_owned(), *category, reporter.clone()))
+                    .map(|mark| ((*category, reporter.clone()), *mark))
+            })
+            .collect())
+    }
+
     async fn record(&self, write: ReportWrite) -> Result<(), ReportWriteError> {
         let mut t = self.lock();
         if let Some(original) = t.keys.get(&write.dedupe_key) {
@@ -82,6 +117,10 @@ impl ReportStore for MemoryReportStore {
         t.keys
             .insert(write.dedupe_key, write.report.report_id.clone());
         t.rate.insert(rate_key, filed + 1);
+        for m in write.marks {
+            t.marks
+                .insert((target.clone(), m.category, m.reporter_id), m.mark);
+        }
         t.tallies.insert(
             target,
             TallyState {
@@ -91,6 +130,7 @@ impl ReportStore for MemoryReportStore {
         );
         t.reports
             .insert(write.report.report_id.clone(), write.report);
+        self.outbox.write(&write.outbox);
         Ok(())
     }
 
@@ -98,15 +138,25 @@ impl ReportStore for MemoryReportStore {
         Ok(self.lock().reports.get(report_id).cloned())
     }
 
-    async fn resolve(
-        &self,
-        report_id: &str,
-        reporter_id: &str,
-        decision: ResolutionDecision,
-        decided_by: &str,
-    ) -> Result<(), ResolveWriteError> {
+    async fn resolve(&self, write: ResolveWrite) -> Result<(), ResolveWriteError> {
+        let ResolveWrite {
+            report_id,
+            reporter_id,
+            decision,
+            decided_by,
+            tally,
+            outbox,
+            ..
+        } = write;
         let mut t = self.lock();
-        let Some(report) = t.reports.get_mut(report_id) else {
+        let version = t
+            .tallies
+            .get(&tally.target_user_id)
+            .map_or(0, |s| s.version);
+        if version != tally.expected_version {
+            return Err(ResolveWriteError::TallyChanged);
+        }
+        let Some(report) = t.reports.get_mut(&report_id) else {
             return Err(ResolveWriteError::Store(StoreError::Inconsistent(format!(
                 "no report {report_id} to resolve"
             ))));
@@ -115,12 +165,20 @@ impl ReportStore for MemoryReportStore {
             return Err(ResolveWriteError::AlreadyResolved);
         }
         report.status = decision.into();
-        report.decided_by = Some(decided_by.to_owned());
-        let stats = t.reporters.entry(reporter_id.to_owned()).or_default();
+        report.decided_by = Some(decided_by);
+        let stats = t.reporters.entry(reporter_id).or_default();
         match decision {
             ResolutionDecision::Confirmed => stats.confirmed += 1,
             ResolutionDecision::Rejected => stats.rejected += 1,
         }
+        t.tallies.insert(
+            tally.target_user_id,
+            TallyState {
+                tally: tally.tally,
+                version: version + 1,
+            },
+        );
+        self.outbox.write(&outbox);
         Ok(())
     }
 }

@@ -4,16 +4,17 @@
 //!
 //! | pk                  | sk                   | item                                           |
 //! |---------------------|----------------------|------------------------------------------------|
-//! | `USER#<user_id>`    | `STANDING`           | `version`, `level`, `standing` (strikes, pending withdrawal) |
+//! | `USER#<user_id>`    | `STANDING`           | `version`, `level`, `standing` (strikes, pending withdrawal); while a strike may expire, `sweep_pk` = `EXPIRY#<shard>` and `sweep_at` = the next expiry (the sparse sweep index) |
 //! | `USER#<user_id>`    | `AUDIT#<version:012>`| one audit record per change, in commit order   |
 //! | `VIOLATION#<id>`    | `VIOLATION`          | the violation record, `revocation` once revoked|
 //!
 //! Reports share the table ([`super::table`]); their keys are in [`super::reports`].
 //!
 //! A confirmed violation costs one consistent `GetItem` (the standing) and one
-//! `TransactWriteItems` of three puts: the violation (`attribute_not_exists(pk)`, so a
-//! duplicate id cancels the whole transaction), the standing (`version = :expected`, so a
-//! concurrent writer cancels it), and the audit record. Cancellation reasons say which
+//! `TransactWriteItems`: the violation put (`attribute_not_exists(pk)`, so a duplicate id
+//! cancels the whole transaction), the standing put (`version = :expected`, so a
+//! concurrent writer cancels it), the audit record, and the level-change alert into the
+//! outbox when the level moves. Cancellation reasons say which
 //! guard failed. Audit keys use the standing's new version, so they are unique per user
 //! and sort in commit order.
 
@@ -22,7 +23,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
-use super::table::{condition_failed, from_item, get_item, malformed, to_item, unavailable, Item};
+use super::outbox::{outbox_put, sweep_partition, SWEEP_SHARDS};
+use super::table::{
+    condition_failed, from_item, get_item, malformed, to_item, unavailable, Item, SWEEP_INDEX,
+};
+use crate::clock::Timestamp;
 use crate::escalation::ledger::{
     AuditRecord, Commit, CommitError, LedgerStore, UserState, ViolationRecord, ViolationWrite,
 };
@@ -33,6 +38,7 @@ use crate::store::StoreError;
 const STANDING_SK: &str = "STANDING";
 const VIOLATION_SK: &str = "VIOLATION";
 const AUDIT_PREFIX: &str = "AUDIT#";
+const EXPIRY_PREFIX: &str = "EXPIRY#";
 
 fn user_pk(user_id: &str) -> String {
     format!("USER#{user_id}")
@@ -54,6 +60,12 @@ struct StandingItem {
     /// Repeated outside `standing` so that a console or a query can read it plainly.
     level: AccountLevel,
     standing: Standing,
+    /// Present only while a strike may still expire: the item is then in the sparse sweep
+    /// index, under `EXPIRY#<shard>`, at its next expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sweep_pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sweep_at: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -145,12 +157,15 @@ impl LedgerStore for DynamoLedgerStore {
             }
         };
 
+        let next_expiry = commit.standing.next_expiry();
         let standing_item = to_item(&StandingItem {
             pk: user_pk(&commit.user_id),
             sk: STANDING_SK.to_owned(),
             version: new_version,
             level: commit.standing.level(),
             standing: commit.standing.clone(),
+            sweep_pk: next_expiry.map(|_| sweep_partition(EXPIRY_PREFIX, &commit.user_id)),
+            sweep_at: next_expiry,
         })?;
         let standing_put = if commit.expected_version == 0 {
             self.put(standing_item)
@@ -177,6 +192,10 @@ impl LedgerStore for DynamoLedgerStore {
             .build()
             .map_err(|e| malformed("building the audit put", e))?;
         operations.push(TransactWriteItem::builder().put(audit_put).build());
+        // The messages the change announces, in the same transaction (see `super::outbox`).
+        for message in &commit.outbox {
+            operations.push(outbox_put(&self.table, message, commit.audit.at)?);
+        }
 
         let result = self
             .client
@@ -201,6 +220,38 @@ impl LedgerStore for DynamoLedgerStore {
             "TransactWriteItems",
             DisplayErrorContext(error),
         )))
+    }
+
+    async fn due_for_expiry(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut due: Vec<(u64, String)> = Vec::new();
+        for shard in 0..SWEEP_SHARDS {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(SWEEP_INDEX)
+                .key_condition_expression("sweep_pk = :shard AND sweep_at <= :now")
+                .expression_attribute_values(
+                    ":shard",
+                    AttributeValue::S(format!("{EXPIRY_PREFIX}{shard}")),
+                )
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                .send()
+                .await
+                .map_err(|e| unavailable("Query", DisplayErrorContext(e)))?;
+            for item in page.items.unwrap_or_default() {
+                let item: StandingItem = from_item(item)?;
+                let user = item.pk.strip_prefix("USER#").unwrap_or(&item.pk).to_owned();
+                due.push((item.sweep_at.unwrap_or(0), user));
+            }
+        }
+        due.sort();
+        Ok(due.into_iter().take(limit).map(|(_, user)| user).collect())
     }
 
     async fn audit_trail(&self, user_id: &str) -> Result<Vec<AuditRecord>, StoreError> {

@@ -7,20 +7,26 @@
 //! | `REPORTKEY#<dedupe key>`        | `KEY`     | the id of the report first filed under it   |
 //! | `RATE#<reporter_id>#<UTC day>`  | `RATE`    | `filed` count, `ttl` (DynamoDB TTL) two days on |
 //! | `REPORT#<report_id>`            | `REPORT`  | the report, its weight and status           |
-//! | `TARGET#<user_id>`              | `REPORTS` | `version`, `tally` (weights, crossings)      |
+//! | `TARGET#<user_id>`              | `REPORTS` | `version`, `tally` (bounded sums per time bucket and category, held new-account reports, crossings, epochs) |
+//! | `TARGET#<user_id>`              | `MARK#<category>#<reporter_id>` | what the reporter counts for in that category: `weight`, `bucket`, `epoch`; `ttl` once its bucket has left the window |
 //! | `REPORTER#<reporter_id>`        | `STATS`   | `confirmed`, `rejected`                     |
 //!
 //! An intake is one `TransactWriteItems`: the key put (`attribute_not_exists`), the rate
-//! counter update (`ADD filed 1` if under the limit), the report put, and the tally put
-//! (`version = :expected`). Whichever guard fails cancels all four, so a repeat, a
-//! 21st report or a race stores nothing. A resolution is one transaction too: the report's
-//! status moves from `open` only once, together with the reporter's counter.
+//! counter update (`ADD filed 1` if under the limit), the report put, the tally put
+//! (`version = :expected`), the reporters' marks that changed, and the outbox messages.
+//! Whichever guard fails cancels everything, so a repeat, a 21st report or a race stores
+//! nothing. A resolution is one transaction too: the report's status moves from `open`
+//! only once, together with the reporter's counter, the re-armed tally (at its version)
+//! and the violation it hands on.
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
+use super::outbox::outbox_put;
 use super::table::{
     condition_failed, from_item, get_item, key, malformed, to_item, unavailable, Item,
     TTL_ATTRIBUTE,
@@ -28,11 +34,12 @@ use super::table::{
 use crate::policy::reports::ReporterStats;
 use crate::reports::command::ResolutionDecision;
 use crate::reports::store::{
-    ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWriteError,
-    TallyState,
+    MarkKey, ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWrite,
+    ResolveWriteError, TallyState,
 };
-use crate::reports::tally::TargetTally;
+use crate::reports::tally::{ReporterMark, TargetTally};
 use crate::store::StoreError;
+use crate::taxonomy::ReportCategory;
 
 #[derive(Debug, Clone)]
 pub struct DynamoReportStore {
@@ -46,6 +53,23 @@ struct TallyItem {
     sk: String,
     version: u64,
     tally: TargetTally,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MarkItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    mark: ReporterMark,
+    ttl: u64,
+}
+
+fn target_pk(target_user_id: &str) -> String {
+    format!("TARGET#{target_user_id}")
+}
+
+fn mark_sk(category: ReportCategory, reporter_id: &str) -> String {
+    format!("MARK#{}#{reporter_id}", category.id())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -79,6 +103,30 @@ impl DynamoReportStore {
         }
     }
 
+    /// The put that replaces a target's tally, guarded by the version it was read at.
+    fn tally_put(
+        &self,
+        target_user_id: &str,
+        expected_version: u64,
+        tally: &TargetTally,
+    ) -> Result<Put, StoreError> {
+        let item = to_item(&TallyItem {
+            pk: target_pk(target_user_id),
+            sk: "REPORTS".into(),
+            version: expected_version + 1,
+            tally: tally.clone(),
+        })?;
+        let put = Put::builder().table_name(&self.table).set_item(Some(item));
+        if expected_version == 0 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("version = :expected")
+                .expression_attribute_values(":expected", n(expected_version))
+        }
+        .build()
+        .map_err(|e| malformed("building the tally put", e))
+    }
+
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         get_item(&self.client, &self.table, pk, sk).await
     }
@@ -98,10 +146,7 @@ impl ReportStore for DynamoReportStore {
     }
 
     async fn tally(&self, target_user_id: &str) -> Result<TallyState, StoreError> {
-        match self
-            .get(format!("TARGET#{target_user_id}"), "REPORTS")
-            .await?
-        {
+        match self.get(target_pk(target_user_id), "REPORTS").await? {
             None => Ok(TallyState::default()),
             Some(item) => {
                 let item: TallyItem = from_item(item)?;
@@ -111,6 +156,55 @@ impl ReportStore for DynamoReportStore {
                 })
             }
         }
+    }
+
+    async fn marks(
+        &self,
+        target_user_id: &str,
+        keys: &[MarkKey],
+    ) -> Result<Vec<(MarkKey, ReporterMark)>, StoreError> {
+        let mut found = Vec::new();
+        // BatchGetItem takes at most 100 keys; an intake reads far fewer.
+        for chunk in keys.chunks(100) {
+            let mut request = KeysAndAttributes::builder().consistent_read(true);
+            for (category, reporter) in chunk {
+                request = request.keys(key(
+                    target_pk(target_user_id),
+                    &mark_sk(*category, reporter),
+                ));
+            }
+            let mut pending = Some(HashMap::from([(
+                self.table.clone(),
+                request
+                    .build()
+                    .map_err(|e| malformed("building a batch read", e))?,
+            )]));
+            while let Some(batch) = pending.take().filter(|b| !b.is_empty()) {
+                let page = self
+                    .client
+                    .batch_get_item()
+                    .set_request_items(Some(batch))
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("BatchGetItem", DisplayErrorContext(e)))?;
+                for item in page
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    let item: MarkItem = from_item(item)?;
+                    if let Some(found_key) = chunk
+                        .iter()
+                        .find(|(c, r)| mark_sk(*c, r) == item.sk)
+                        .cloned()
+                    {
+                        found.push((found_key, item.mark));
+                    }
+                }
+                pending = page.unprocessed_keys;
+            }
+        }
+        Ok(found)
     }
 
     async fn record(&self, write: ReportWrite) -> Result<(), ReportWriteError> {
@@ -149,34 +243,39 @@ impl ReportStore for DynamoReportStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(build_error)?;
-        let tally_item = to_item(&TallyItem {
-            pk: format!("TARGET#{}", write.report.target_user_id),
-            sk: "REPORTS".into(),
-            version: write.expected_tally_version + 1,
-            tally: write.tally.clone(),
-        })?;
-        let tally_put = if write.expected_tally_version == 0 {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(tally_item))
-                .condition_expression("attribute_not_exists(pk)")
-        } else {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(tally_item))
-                .condition_expression("version = :expected")
-                .expression_attribute_values(":expected", n(write.expected_tally_version))
-        }
-        .build()
-        .map_err(build_error)?;
+        let tally_put = self.tally_put(
+            &write.report.target_user_id,
+            write.expected_tally_version,
+            &write.tally,
+        )?;
 
+        let mut operations = vec![
+            TransactWriteItem::builder().put(key_put).build(),
+            TransactWriteItem::builder().update(rate_update).build(),
+            TransactWriteItem::builder().put(report_put).build(),
+            TransactWriteItem::builder().put(tally_put).build(),
+        ];
+        for m in &write.marks {
+            let item = to_item(&MarkItem {
+                pk: target_pk(&write.report.target_user_id),
+                sk: mark_sk(m.category, &m.reporter_id),
+                mark: m.mark,
+                ttl: m.expires_at,
+            })?;
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build()
+                .map_err(build_error)?;
+            operations.push(TransactWriteItem::builder().put(put).build());
+        }
+        for message in &write.outbox {
+            operations.push(outbox_put(&self.table, message, write.report.received_at)?);
+        }
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(key_put).build())
-            .transact_items(TransactWriteItem::builder().update(rate_update).build())
-            .transact_items(TransactWriteItem::builder().put(report_put).build())
-            .transact_items(TransactWriteItem::builder().put(tally_put).build())
+            .set_transact_items(Some(operations))
             .send()
             .await;
         let error = match result {
@@ -212,13 +311,16 @@ impl ReportStore for DynamoReportStore {
             .transpose()
     }
 
-    async fn resolve(
-        &self,
-        report_id: &str,
-        reporter_id: &str,
-        decision: ResolutionDecision,
-        decided_by: &str,
-    ) -> Result<(), ResolveWriteError> {
+    async fn resolve(&self, write: ResolveWrite) -> Result<(), ResolveWriteError> {
+        let ResolveWrite {
+            report_id,
+            reporter_id,
+            decision,
+            decided_by,
+            resolved_at,
+            tally,
+            outbox,
+        } = write;
         let build_error = |e| ResolveWriteError::Store(malformed("building the resolution", e));
         let status = ReportStatus::from(decision);
         let report_update = Update::builder()
@@ -244,16 +346,26 @@ impl ReportStore for DynamoReportStore {
             .expression_attribute_values(":one", n(1))
             .build()
             .map_err(build_error)?;
+        let tally_put =
+            self.tally_put(&tally.target_user_id, tally.expected_version, &tally.tally)?;
+        let mut operations = vec![
+            TransactWriteItem::builder().update(report_update).build(),
+            TransactWriteItem::builder().update(stats_update).build(),
+            TransactWriteItem::builder().put(tally_put).build(),
+        ];
+        for message in &outbox {
+            operations.push(outbox_put(&self.table, message, resolved_at)?);
+        }
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(report_update).build())
-            .transact_items(TransactWriteItem::builder().update(stats_update).build())
+            .set_transact_items(Some(operations))
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
             Err(e) if condition_failed(&e, 0) => Err(ResolveWriteError::AlreadyResolved),
+            Err(e) if condition_failed(&e, 2) => Err(ResolveWriteError::TallyChanged),
             Err(e) => Err(ResolveWriteError::Store(unavailable(
                 "TransactWriteItems",
                 DisplayErrorContext(e),

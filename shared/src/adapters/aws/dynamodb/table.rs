@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,10 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// The table's TTL attribute (the SAM template names the same one).
 pub const TTL_ATTRIBUTE: &str = "ttl";
+
+/// The sparse index scheduled sweeps read: only items with a `sweep_pk` (pending outbox
+/// messages, standings with a strike still to expire) appear in it, by `sweep_at`.
+pub const SWEEP_INDEX: &str = "sweep";
 
 /// A call that failed: DynamoDB unreachable, throttling, or refusing the request.
 pub(crate) fn unavailable(operation: &str, error: impl std::fmt::Display) -> StoreError {
@@ -47,13 +52,14 @@ pub(crate) fn key(pk: String, sk: &str) -> Item {
     ])
 }
 
-/// Creates the table (on demand, with TTL on [`TTL_ATTRIBUTE`]). For local runs and tests;
-/// in AWS the SAM template owns the table.
+/// Creates the table (on demand, with TTL on [`TTL_ATTRIBUTE`], the [`SWEEP_INDEX`], and a
+/// stream of new images for the outbox publisher). For local runs and tests; in AWS the SAM
+/// template owns the table.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    let attribute = |name: &str| {
+    let attribute = |name: &str, kind: ScalarAttributeType| {
         AttributeDefinition::builder()
             .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
+            .attribute_type(kind)
             .build()
             .map_err(|e| malformed("table schema", e))
     };
@@ -64,14 +70,34 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             .build()
             .map_err(|e| malformed("table schema", e))
     };
+    let sweep = GlobalSecondaryIndex::builder()
+        .index_name(SWEEP_INDEX)
+        .key_schema(key_element("sweep_pk", KeyType::Hash)?)
+        .key_schema(key_element("sweep_at", KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(|e| malformed("table schema", e))?;
+    let stream = StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::NewImage)
+        .build()
+        .map_err(|e| malformed("table schema", e))?;
     client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("pk")?)
-        .attribute_definitions(attribute("sk")?)
+        .attribute_definitions(attribute("pk", ScalarAttributeType::S)?)
+        .attribute_definitions(attribute("sk", ScalarAttributeType::S)?)
+        .attribute_definitions(attribute("sweep_pk", ScalarAttributeType::S)?)
+        .attribute_definitions(attribute("sweep_at", ScalarAttributeType::N)?)
         .key_schema(key_element("pk", KeyType::Hash)?)
         .key_schema(key_element("sk", KeyType::Range)?)
+        .global_secondary_indexes(sweep)
+        .stream_specification(stream)
         .send()
         .await
         .map_err(|e| unavailable("CreateTable", DisplayErrorContext(e)))?;
