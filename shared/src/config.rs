@@ -213,7 +213,6 @@ impl ScreenConfig {
     }
 }
 
-
 /// How the console learns who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsoleIdentity {

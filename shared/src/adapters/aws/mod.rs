@@ -6,7 +6,8 @@ pub mod kms;
 pub mod sns;
 
 pub use dynamodb::{
-    create_table, DynamoCaseStore, DynamoLedgerStore, DynamoOutboxStore, DynamoReportStore, DynamoScreeningRecorder,
+    create_table, DynamoCaseStore, DynamoLedgerStore, DynamoOutboxStore, DynamoReportStore,
+    DynamoScreeningRecorder,
 };
-pub use sns::{SnsPublisher, TopicArns};
 pub use kms::KmsSealer;
+pub use sns::{SnsPublisher, TopicArns};
