@@ -94,7 +94,19 @@ pub struct MarkWrite {
     pub category: ReportCategory,
     pub reporter_id: String,
     pub mark: ReporterMark,
+    /// The report that set the mark: the one support resolves for this reporter.
+    pub report_id: Option<String>,
     pub expires_at: Timestamp,
+}
+
+/// A report that counts in a target's tally: one per reporter and category, the heaviest,
+/// as its mark names it. Support's desk resolves a wave by these.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountedReport {
+    pub reporter_id: String,
+    /// None for marks written before marks named their report.
+    pub report_id: Option<String>,
+    pub weight: f64,
 }
 
 /// The new state of a target's tally, replacing the one read at `expected_version`.
@@ -103,6 +115,15 @@ pub struct TallyWrite {
     pub target_user_id: String,
     pub expected_version: u64,
     pub tally: TargetTally,
+}
+
+/// Heaviest first, then by reporter: the order [`ReportStore::counted_reports`] answers in.
+pub fn sort_heaviest_first(reports: &mut [CountedReport]) {
+    reports.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then_with(|| a.reporter_id.cmp(&b.reporter_id))
+    });
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +179,15 @@ pub trait ReportStore: Send + Sync {
         target_user_id: &str,
         keys: &[MarkKey],
     ) -> impl Future<Output = Result<Vec<(MarkKey, ReporterMark)>, StoreError>> + Send;
+    /// The reports that count in `category` of the target's tally in `epoch` (one per
+    /// reporter, heaviest first), at most `limit`.
+    fn counted_reports(
+        &self,
+        target_user_id: &str,
+        category: ReportCategory,
+        epoch: u32,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<CountedReport>, StoreError>> + Send;
     fn record(
         &self,
         write: ReportWrite,

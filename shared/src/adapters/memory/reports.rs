@@ -9,8 +9,8 @@ use super::outbox::MemoryOutbox;
 use crate::policy::reports::ReporterStats;
 use crate::reports::command::ResolutionDecision;
 use crate::reports::store::{
-    MarkKey, ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWrite,
-    ResolveWriteError, TallyState,
+    sort_heaviest_first, CountedReport, MarkKey, ReportRecord, ReportStatus, ReportStore,
+    ReportWrite, ReportWriteError, ResolveWrite, ResolveWriteError, TallyState,
 };
 use crate::reports::tally::ReporterMark;
 use crate::store::StoreError;
@@ -25,8 +25,9 @@ struct Tables {
     /// (reporter, UTC day) → reports filed that day.
     rate: HashMap<(String, u64), u32>,
     reporters: HashMap<String, ReporterStats>,
-    /// (target, category, reporter) → what the reporter counts for in the target's tally.
-    marks: HashMap<(String, ReportCategory, String), ReporterMark>,
+    /// (target, category, reporter) → what the reporter counts for in the target's tally,
+    /// and the report that set it.
+    marks: HashMap<(String, ReportCategory, String), (ReporterMark, Option<String>)>,
 }
 
 #[derive(Debug, Default)]
@@ -89,9 +90,34 @@ impl ReportStore for MemoryReportStore {
             .filter_map(|(category, reporter)| {
                 t.marks
                     .get(&(target_user_id.to_owned(), *category, reporter.clone()))
-                    .map(|mark| ((*category, reporter.clone()), *mark))
+                    .map(|(mark, _)| ((*category, reporter.clone()), *mark))
             })
             .collect())
+    }
+
+    async fn counted_reports(
+        &self,
+        target_user_id: &str,
+        category: ReportCategory,
+        epoch: u32,
+        limit: usize,
+    ) -> Result<Vec<CountedReport>, StoreError> {
+        let t = self.lock();
+        let mut counted: Vec<CountedReport> = t
+            .marks
+            .iter()
+            .filter(|((target, c, _), (mark, _))| {
+                target == target_user_id && *c == category && mark.epoch == epoch
+            })
+            .map(|((_, _, reporter_id), (mark, report_id))| CountedReport {
+                reporter_id: reporter_id.clone(),
+                report_id: report_id.clone(),
+                weight: mark.weight,
+            })
+            .collect();
+        sort_heaviest_first(&mut counted);
+        counted.truncate(limit);
+        Ok(counted)
     }
 
     async fn record(&self, write: ReportWrite) -> Result<(), ReportWriteError> {
@@ -118,8 +144,10 @@ impl ReportStore for MemoryReportStore {
             .insert(write.dedupe_key, write.report.report_id.clone());
         t.rate.insert(rate_key, filed + 1);
         for m in write.marks {
-            t.marks
-                .insert((target.clone(), m.category, m.reporter_id), m.mark);
+            t.marks.insert(
+                (target.clone(), m.category, m.reporter_id),
+                (m.mark, m.report_id),
+            );
         }
         t.tallies.insert(
             target,

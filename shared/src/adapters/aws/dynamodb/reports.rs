@@ -34,8 +34,8 @@ use super::table::{
 use crate::policy::reports::ReporterStats;
 use crate::reports::command::ResolutionDecision;
 use crate::reports::store::{
-    MarkKey, ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWrite,
-    ResolveWriteError, TallyState,
+    sort_heaviest_first, CountedReport, MarkKey, ReportRecord, ReportStatus, ReportStore,
+    ReportWrite, ReportWriteError, ResolveWrite, ResolveWriteError, TallyState,
 };
 use crate::reports::tally::{ReporterMark, TargetTally};
 use crate::store::StoreError;
@@ -61,6 +61,9 @@ struct MarkItem {
     sk: String,
     #[serde(flatten)]
     mark: ReporterMark,
+    /// The report that set the mark (absent on marks written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    report_id: Option<String>,
     ttl: u64,
 }
 
@@ -207,6 +210,54 @@ impl ReportStore for DynamoReportStore {
         Ok(found)
     }
 
+    async fn counted_reports(
+        &self,
+        target_user_id: &str,
+        category: ReportCategory,
+        epoch: u32,
+        limit: usize,
+    ) -> Result<Vec<CountedReport>, StoreError> {
+        let mut counted = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :marks)")
+                .filter_expression("#epoch = :epoch")
+                .expression_attribute_names("#epoch", "epoch")
+                .expression_attribute_values(":pk", s(target_pk(target_user_id)))
+                .expression_attribute_values(":marks", s(format!("MARK#{}#", category.id())))
+                .expression_attribute_values(":epoch", n(epoch))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| unavailable("Query", DisplayErrorContext(e)))?;
+            for item in page.items.unwrap_or_default() {
+                let item: MarkItem = from_item(item)?;
+                let reporter_id = item
+                    .sk
+                    .strip_prefix(&format!("MARK#{}#", category.id()))
+                    .unwrap_or_default()
+                    .to_owned();
+                counted.push(CountedReport {
+                    reporter_id,
+                    report_id: item.report_id,
+                    weight: item.mark.weight,
+                });
+            }
+            match page.last_evaluated_key {
+                Some(next) => start = Some(next),
+                None => break,
+            }
+        }
+        sort_heaviest_first(&mut counted);
+        counted.truncate(limit);
+        Ok(counted)
+    }
+
     async fn record(&self, write: ReportWrite) -> Result<(), ReportWriteError> {
         let build_error =
             |e| ReportWriteError::Store(malformed("building the intake transaction", e));
@@ -260,6 +311,7 @@ impl ReportStore for DynamoReportStore {
                 pk: target_pk(&write.report.target_user_id),
                 sk: mark_sk(m.category, &m.reporter_id),
                 mark: m.mark,
+                report_id: m.report_id.clone(),
                 ttl: m.expires_at,
             })?;
             let put = Put::builder()
