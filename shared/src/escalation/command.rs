@@ -4,10 +4,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::digest::stable_key;
 use crate::input::{
     bounded_text, parse_payload, required, required_id, required_term, Blank, Id, InvalidInput,
     Vocabulary,
 };
+use crate::outbox::{AttributeValue, Destination, OutboxMessage};
 use crate::violation::ViolationConfirmed;
 
 /// Longest free-text reason we keep (appeals, reinstatements).
@@ -159,6 +161,25 @@ impl EscalationCommand {
             EscalationCommand::StandingQuery { user_id } => serde_json::json!({
                 "type": "standing_query", "user_id": user_id,
             }),
+        }
+    }
+
+    /// The command as an outbox message for user-escalation's topic. A confirmed violation
+    /// is keyed by its id; any other command by its whole wire form, so that the same
+    /// command written twice (a double-click) is one pending message, and a repeat
+    /// delivered later changes nothing in user-escalation.
+    pub fn to_outbox(&self) -> OutboxMessage {
+        if let EscalationCommand::ViolationConfirmed(v) = self {
+            return v.to_outbox();
+        }
+        let kind = self.command_type().as_str();
+        let body = self.to_json().to_string();
+        OutboxMessage {
+            id: format!("{kind}-{}", stable_key(&[&body])),
+            destination: Destination::Escalation,
+            subject: None,
+            body,
+            attributes: vec![("event_type".into(), AttributeValue::String(kind.to_owned()))],
         }
     }
 

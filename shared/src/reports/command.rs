@@ -11,6 +11,7 @@ use crate::input::{
     bounded_text, optional_term, parse_payload, required, required_id, required_term, Blank, Id,
     InvalidInput, Vocabulary,
 };
+use crate::outbox::{AttributeValue, Destination, OutboxMessage};
 use crate::screening::Submission;
 use crate::taxonomy::{Category, ReportCategory, Severity};
 
@@ -96,6 +97,24 @@ impl Resolution {
             wire["severity"] = serde_json::json!(severity);
         }
         wire
+    }
+
+    /// The resolution as an outbox message for report-intake's topic, keyed by the report
+    /// and the decision: written twice, it is one pending message.
+    pub fn to_outbox(&self) -> OutboxMessage {
+        OutboxMessage {
+            id: format!(
+                "resolution-{}",
+                stable_key(&[self.report_id.as_str(), self.decision.as_str()])
+            ),
+            destination: Destination::Resolutions,
+            subject: None,
+            body: self.to_json().to_string(),
+            attributes: vec![(
+                "event_type".into(),
+                AttributeValue::String("resolution".into()),
+            )],
+        }
     }
 }
 

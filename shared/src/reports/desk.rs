@@ -25,7 +25,7 @@ use tracing::info;
 
 use super::command::{Report, ReportCommand, Resolution, ResolutionDecision};
 use super::store::{
-    MarkWrite, ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError,
+    Crossing, MarkWrite, ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError,
     ResolveWrite, ResolveWriteError, TallyWrite,
 };
 use super::tally::{HeldReport, ReporterMark, TallyClock, TargetTally};
@@ -218,6 +218,15 @@ impl<S: ReportStore> ReportDesk<S> {
                     .map_err(|e| StoreError::Malformed(format!("encoding an alert: {e}")))?,
             );
         }
+        let crossing = (!crossed.is_empty()).then(|| Crossing {
+            report: report.clone(),
+            crossed: crossed.iter().map(|c| (*c, tally.epoch(*c))).collect(),
+            brigading: brigade,
+            hide_pending_review,
+            verdict: verdict.cloned(),
+            policy_version: self.policy().version().to_owned(),
+            at: now,
+        });
         let write = ReportWrite {
             dedupe_key: report.dedupe_key(),
             report: record,
@@ -228,6 +237,7 @@ impl<S: ReportStore> ReportDesk<S> {
             tally,
             marks,
             outbox,
+            crossing,
         };
         match self.store.record(write).await {
             Ok(()) => {

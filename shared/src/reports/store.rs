@@ -9,13 +9,14 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use super::command::ResolutionDecision;
+use super::command::{Report, ResolutionDecision};
 use super::tally::{ReporterMark, TargetTally};
 use crate::clock::Timestamp;
 use crate::outbox::OutboxMessage;
 use crate::policy::reports::ReporterStats;
 use crate::store::StoreError;
 use crate::taxonomy::ReportCategory;
+use crate::verdict::Verdict;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -83,6 +84,27 @@ pub struct ReportWrite {
     pub marks: Vec<MarkWrite>,
     /// What the report must announce (a threshold or brigading alert), written with it.
     pub outbox: Vec<OutboxMessage>,
+    /// The crossing this report made, if it made one: a store that keeps support's cases
+    /// opens the case about it in the same write, so that no crossing is left without one.
+    pub crossing: Option<Crossing>,
+}
+
+/// A report that made categories of its target cross their threshold: what support's case
+/// about the crossing is opened from (`support::Case::for_crossing`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Crossing {
+    /// The report that crossed, with the reported submission when it carried one.
+    pub report: Report,
+    /// The categories that crossed, each with the epoch it crossed in: the wave support
+    /// resolves when it decides the case.
+    pub crossed: Vec<(ReportCategory, u32)>,
+    pub brigading: bool,
+    /// The policy asks the platform to hide the reported submission until support looked.
+    pub hide_pending_review: bool,
+    /// The reported submission's verdict, when the report carried the submission.
+    pub verdict: Option<Verdict>,
+    pub policy_version: String,
+    pub at: Timestamp,
 }
 
 /// Whose mark, in which category: (category, reporter id).

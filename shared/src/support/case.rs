@@ -4,18 +4,23 @@
 //!
 //! A case is keyed by what it is about, so the same thing never opens twice: a screening
 //! case by submission id and content hash (a retried screening finds its case), a report
-//! case by the target and the crossing. The posting's text and the verdict (whose evidence
-//! quotes the text) are the case's [`CaseContent`]: stores seal it at rest and nothing logs
-//! it. A closed case keeps what a training row needs — the text, the verdict's categories
+//! case by the target and the crossing. It opens in the same write as what calls for it —
+//! the screening's alert and strikes, the report that crossed — where the screening
+//! recorder and the report store keep cases (their adapters call [`Case::for_verdict`] and
+//! [`Case::for_crossing`]). The posting's text and the verdict (whose evidence quotes the
+//! text) are the case's [`CaseContent`]: stores seal it at rest and nothing logs it. A closed case keeps what a training row needs — the text, the verdict's categories
 //! and the final ones — until the store's retention ends.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use tracing::info;
 
 use crate::clock::Timestamp;
 use crate::digest::stable_key;
 use crate::input::Vocabulary;
-use crate::reports::{Report, ReportAccepted};
+use crate::reports::Crossing;
 use crate::screening::Submission;
 use crate::taxonomy::{Category, ReportCategory, Severity, SubmissionKind};
 use crate::verdict::{Decision, Verdict};
@@ -181,6 +186,9 @@ pub struct CaseContent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseReports {
     pub crossed: Vec<ReportCategory>,
+    /// The epoch each crossed category crossed in: the wave of reports a decision resolves.
+    #[serde(default)]
+    pub epochs: BTreeMap<ReportCategory, u32>,
     pub hide_pending_review: bool,
     pub brigading: bool,
 }
@@ -306,29 +314,23 @@ impl Case {
         })
     }
 
-    /// The case a report opens when it makes categories cross their threshold; none when
-    /// nothing crossed. Keyed by the target and the crossing.
-    pub fn for_crossing(
-        report: &Report,
-        accepted: &ReportAccepted,
-        hide_pending_review: bool,
-        policy_version: &str,
-        now: Timestamp,
-    ) -> Option<Case> {
-        if accepted.crossed.is_empty() {
-            return None;
-        }
-        let crossed_ids: Vec<&str> = accepted.crossed.iter().map(|c| c.id()).collect();
-        let categories: Vec<Category> = accepted
-            .crossed
+    /// The case a report opens when it makes categories cross their threshold. Keyed by the
+    /// target, the crossed categories and the report that crossed: the report store opens it
+    /// in the same write as that report, which is recorded once.
+    pub fn for_crossing(crossing: &Crossing) -> Case {
+        let report = &crossing.report;
+        let crossed: Vec<ReportCategory> = crossing.crossed.iter().map(|(c, _)| *c).collect();
+        let crossed_ids: Vec<&str> = crossed.iter().map(|c| c.id()).collect();
+        let categories: Vec<Category> = crossed
             .iter()
             .filter_map(|c| match c {
                 ReportCategory::Category(c) => Some(*c),
                 ReportCategory::Other => None,
             })
             .collect();
-        let verdict = accepted.verdict.as_ref();
-        Some(Case {
+        let verdict = crossing.verdict.as_ref();
+        let at = crossing.at;
+        Case {
             summary: CaseSummary {
                 case_id: format!(
                     "rep-{}",
@@ -346,27 +348,28 @@ impl Case {
                 severity: verdict.and_then(Verdict::severity),
                 categories,
                 content_hash: verdict.map(|v| v.content_hash.clone()),
-                policy_version: policy_version.to_owned(),
+                policy_version: crossing.policy_version.clone(),
                 model_version: verdict.and_then(|v| v.model_version.clone()),
-                urgency: if hide_pending_review {
+                urgency: if crossing.hide_pending_review {
                     Urgency::High
                 } else {
                     Urgency::Normal
                 },
                 status: CaseStatus::Open,
                 claimed_by: None,
-                opened_at: now,
-                updated_at: now,
+                opened_at: at,
+                updated_at: at,
                 closed_at: None,
                 resolution: None,
                 reports: Some(CaseReports {
-                    crossed: accepted.crossed.clone(),
-                    hide_pending_review,
-                    brigading: accepted.brigading,
+                    crossed,
+                    epochs: crossing.crossed.iter().copied().collect(),
+                    hide_pending_review: crossing.hide_pending_review,
+                    brigading: crossing.brigading,
                 }),
             },
             history: vec![CaseEvent {
-                at: now,
+                at,
                 actor: SYSTEM_ACTOR.to_owned(),
                 what: format!("opened: reports crossed {}", crossed_ids.join(", ")),
             }],
@@ -377,7 +380,7 @@ impl Case {
                 }),
                 verdict: verdict.cloned(),
             },
-        })
+        }
     }
 
     /// The line `anshin feedback --decisions` turns into a corpus row: the text, the
@@ -404,6 +407,13 @@ impl Case {
             "categories": if decision == "false_positive" { Vec::new() } else { resolution.final_categories.clone() },
         }))
     }
+}
+
+/// Logs what opened a case — its id, origin and urgency, never its content — or that it
+/// was open already (a retried screening). For the stores whose writes open cases.
+pub fn log_opening(case: &Case, opened: bool) {
+    info!(case_id = %case.id(), origin = case.summary.origin.as_str(),
+          urgency = case.summary.urgency.as_str(), opened, "support case opened");
 }
 
 /// The id of the case a screened submission opens.

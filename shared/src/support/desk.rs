@@ -4,14 +4,15 @@
 //! Every action takes the acting [`Member`] as the token verifier established it, checks
 //! the member's group first (nothing is read or written for a member who may not act), and
 //! validates the request before any write. A case decision is one guarded write of the case
-//! (retried from a fresh load when another writer got there first), then its messages leave
-//! through the outbox port. Deciding a closed case again the same way is a no-op that sends
-//! nothing — a double-click is one decision; deciding it differently is a conflict.
+//! and of the messages it sends, into the outbox (retried from a fresh load when another
+//! writer got there first): once it is recorded its messages are delivered, whatever happens
+//! to this process. Deciding a closed case again the same way is a no-op that sends nothing
+//! — a double-click is one decision; deciding it differently is a conflict.
 //!
 //! Account actions (revoking a strike, confirming a forced withdrawal, reinstating) are
 //! user-escalation's to carry out and audit; the desk checks them against the ledger first,
-//! so that a member is told at once when the two-person rule refuses them, and sends the
-//! command with the member's authenticated id as `decided_by`.
+//! so that a member is told at once when the two-person rule refuses them, and writes the
+//! command to the outbox with the member's authenticated id as `decided_by`.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use super::case::{
     Case, CaseAction, CaseEvent, CaseOrigin, CaseResolution, CaseStatus, CaseSummary,
 };
 use super::member::{Forbidden, Group, Member};
-use super::messages::{CaseResolved, OutboxError, SupportMessage, SupportOutbox};
+use super::messages::CaseResolved;
 use super::store::{CaseStore, CaseWriteError};
 use super::trends::{self, Trends};
 use crate::clock::{Clock, SECONDS_PER_DAY};
@@ -33,6 +34,7 @@ use crate::escalation::{
     ViolationRevoked, WithdrawalConfirmed,
 };
 use crate::input::{bounded_text, Blank, Id, InvalidInput};
+use crate::outbox::OutboxMessage;
 use crate::policy::ladder::AccountLevel;
 use crate::policy::Policy;
 use crate::reports::{ReportStore, Resolution, ResolutionDecision, TargetTally};
@@ -47,6 +49,12 @@ pub const MAX_REASON_CHARS: usize = crate::escalation::command::MAX_REASON_CHARS
 
 /// How often a decision reloads when other writers keep changing the case.
 const RETRIES: RetryBudget = RetryBudget { attempts: 16 };
+
+/// Reports one report-case decision resolves at most, heaviest first: each is a message in
+/// the decision's one transaction (DynamoDB takes 100 items in one). A wave is a handful of
+/// reporters; the rest of a larger one stay open, and no longer count once the first
+/// resolutions re-arm the category.
+pub const MAX_RESOLUTIONS_PER_DECISION: usize = 50;
 
 /// A member's decision on a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,27 +142,23 @@ pub enum SupportError {
     Contention(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The decision is recorded but its messages did not leave; the case says so and a
-    /// resend delivers them (same ids, same dedupe keys).
-    #[error(transparent)]
-    Delivery(#[from] OutboxError),
 }
 
-pub struct SupportDesk<C, L, R, O> {
+/// Reads cases, the ledger and the reports; writes cases, and the messages decisions send
+/// through the case store's outbox.
+pub struct SupportDesk<C, L, R> {
     cases: C,
     ledger: L,
     reports: R,
-    outbox: O,
     policy: Arc<Policy>,
     clock: Arc<dyn Clock>,
 }
 
-impl<C: CaseStore, L: LedgerStore, R: ReportStore, O: SupportOutbox> SupportDesk<C, L, R, O> {
+impl<C: CaseStore, L: LedgerStore, R: ReportStore> SupportDesk<C, L, R> {
     pub fn new(
         cases: C,
         ledger: L,
         reports: R,
-        outbox: O,
         policy: Arc<Policy>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -162,7 +166,6 @@ impl<C: CaseStore, L: LedgerStore, R: ReportStore, O: SupportOutbox> SupportDesk
             cases,
             ledger,
             reports,
-            outbox,
             policy,
             clock,
         }
@@ -170,10 +173,6 @@ impl<C: CaseStore, L: LedgerStore, R: ReportStore, O: SupportOutbox> SupportDesk
 
     pub fn cases(&self) -> &C {
         &self.cases
-    }
-
-    pub fn outbox(&self) -> &O {
-        &self.outbox
     }
 
     pub fn policy(&self) -> &Policy {
@@ -287,7 +286,7 @@ impl<C: CaseStore, L: LedgerStore, R: ReportStore, O: SupportOutbox> SupportDesk
             actor: member.id.to_string(),
             what: "claimed".to_owned(),
         });
-        match self.cases.save(&case, version).await {
+        match self.cases.save(&case, version, &[]).await {
             Ok(()) => {
                 info!(case_id, member = %member.id, "case claimed");
                 Ok(Attempt::Done(case.summary))
@@ -297,7 +296,7 @@ impl<C: CaseStore, L: LedgerStore, R: ReportStore, O: SupportOutbox> SupportDesk
         }
     }
 
-    /// Decides a case: one guarded write, then its messages.
+    /// Decides a case: one guarded write of the case and the messages it sends.
     pub async fn decide(
         &self,
         member: &Member,
@@ -318,16 +317,12 @@ impl<C: CaseStore, L: LedgerStore, R: ReportStore, O: SupportOutbox> SupportDesk
             }
             _ => {}
         }
-        let (outcome, messages) = retry_on_conflict(
+        retry_on_conflict(
             RETRIES,
             || self.try_decide(member, case_id, decision),
             || SupportError::Contention(case_id.to_owned()),
         )
-        .await?;
-        if !messages.is_empty() {
-            self.deliver(&outcome.case, &messages).await?;
-        }
-        Ok(outcome)
+        .await
     }
 
     async fn try_decide(
@@ -335,19 +330,16 @@ impl<C: CaseStore, L: LedgerStore, R: ReportStore, O: SupportOutbox> SupportDesk
         member: &Member,
         case_id: &str,
         decision: &Decision,
-    ) -> Result<Attempt<(DecisionOutcome, Vec<SupportMessage>)>, SupportError> {
+    ) -> Result<Attempt<DecisionOutcome>, SupportError> {
         let (mut case, version) = self.load(case_id).await?;
         let categories: Vec<Category> = decision.categories.iter().copied().collect();
         if let Some(done) = &case.summary.resolution {
             // The same decision again (a double-click, a retried request): nothing to do.
             if done.action == decision.action && done.final_categories == categories {
-                return Ok(Attempt::Done((
-                    DecisionOutcome {
-                        case: case.summary,
-                        applied: false,
-                    },
-                    Vec::new(),
-                )));
+                return Ok(Attempt::Done(DecisionOutcome {
+                    case: case.summary,
+                    applied: false,
+                }));
             }
             return Err(SupportError::Conflict(format!(
                 "case {case_id} was decided already ({} by {})",
@@ -370,58 +362,32 @@ impl<C: CaseStore, L: LedgerStore, R: ReportStore, O: SupportOutbox> SupportDesk
             .into());
         }
         let now = self.clock.now();
-        let mut messages = Vec::new();
+        let mut messages: Vec<OutboxMessage> = Vec::new();
         let mut violation_ids = Vec::new();
         match (case.summary.origin, decision.action) {
             (CaseOrigin::Screening, CaseAction::Confirm) => {
                 for category in &categories {
                     let v = self.violation_for(&case, *category, member)?;
                     violation_ids.push(v.violation_id.to_string());
-                    messages.push(SupportMessage::Escalation(
-                        EscalationCommand::ViolationConfirmed(v),
-                    ));
+                    messages.push(v.to_outbox());
                 }
             }
             (CaseOrigin::Screening, CaseAction::FalsePositive) => {
                 // A hide wrongly made an automatic strike: a person's "no" takes it back.
                 for violation_id in self.automatic_strikes(&case) {
                     violation_ids.push(violation_id.to_string());
-                    messages.push(SupportMessage::Escalation(
-                        EscalationCommand::ViolationRevoked(ViolationRevoked {
-                            violation_id,
-                            decided_by: member.id.clone(),
-                            reason: format!("case {case_id}: false positive"),
-                        }),
-                    ));
+                    let revoked = EscalationCommand::ViolationRevoked(ViolationRevoked {
+                        violation_id,
+                        decided_by: member.id.clone(),
+                        reason: format!("case {case_id}: false positive"),
+                    });
+                    messages.push(revoked.to_outbox());
                 }
             }
             (CaseOrigin::Screening, CaseAction::KeepHidden) => {}
             (CaseOrigin::Reports, action) => {
-                let tally = self.reports.tally(&case.summary.author_id).await?.tally;
-                let confirmed = action == CaseAction::Confirm;
-                let mut seen = BTreeSet::new();
-                for entry in tally.entries.iter().filter(|e| !e.brigading) {
-                    let Some(report_id) = entry.report_id.as_deref() else {
-                        continue;
-                    };
-                    if !seen.insert(report_id.to_owned()) {
-                        continue;
-                    }
-                    let category = match entry.category {
-                        ReportCategory::Category(c) if decision.categories.contains(&c) => Some(c),
-                        _ => categories.first().copied(),
-                    };
-                    messages.push(SupportMessage::Resolution(Resolution {
-                        report_id: Id::parse("report_id", report_id)?,
-                        decision: if confirmed {
-                            ResolutionDecision::Confirmed
-                        } else {
-                            ResolutionDecision::Rejected
-                        },
-                        decided_by: member.id.clone(),
-                        category: if confirmed { category } else { None },
-                        severity: None,
-                    }));
+                for resolution in self.resolutions(&case, action, &categories, member).await? {
+                    messages.push(resolution.to_outbox());
                 }
             }
         }
@@ -443,34 +409,75 @@ impl<C: CaseStore, L: LedgerStore, R: ReportStore, O: SupportOutbox> SupportDesk
             what: format!("decided: {}", decision.action.as_str()),
         });
         if let Some(event) = CaseResolved::for_case(&case) {
-            messages.push(SupportMessage::CaseResolved(event));
+            messages.push(
+                event
+                    .to_outbox()
+                    .map_err(|e| StoreError::Malformed(format!("encoding case_resolved: {e}")))?,
+            );
         }
-        match self.cases.save(&case, version).await {
+        match self.cases.save(&case, version, &messages).await {
             Ok(()) => {
+                let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
                 info!(case_id, member = %member.id, action = decision.action.as_str(),
-                      categories = ?decision.categories, messages = messages.len(), "case decided");
-                Ok(Attempt::Done((
-                    DecisionOutcome {
-                        case: case.summary,
-                        applied: true,
-                    },
-                    messages,
-                )))
+                      categories = ?decision.categories, messages = ?ids, "case decided");
+                Ok(Attempt::Done(DecisionOutcome {
+                    case: case.summary,
+                    applied: true,
+                }))
             }
             Err(CaseWriteError::Changed) => Ok(Attempt::Conflict),
             Err(CaseWriteError::Store(e)) => Err(e.into()),
         }
     }
 
-    async fn deliver(
+    /// What a report case's decision tells report-intake: one resolution per report that
+    /// counts in the wave the case was opened for (each crossed category at the epoch it
+    /// crossed in), heaviest first, at most [`MAX_RESOLUTIONS_PER_DECISION`]. A confirmed
+    /// report becomes a violation in the category the member chose for it: its own, when
+    /// chosen, else the first chosen.
+    async fn resolutions(
         &self,
-        case: &CaseSummary,
-        messages: &[SupportMessage],
-    ) -> Result<(), SupportError> {
-        self.outbox.send(messages).await?;
-        let kinds: Vec<&str> = messages.iter().map(SupportMessage::kind).collect();
-        info!(case_id = %case.case_id, messages = ?kinds, "support messages sent");
-        Ok(())
+        case: &Case,
+        action: CaseAction,
+        categories: &[Category],
+        member: &Member,
+    ) -> Result<Vec<Resolution>, SupportError> {
+        let Some(reports) = &case.summary.reports else {
+            return Ok(Vec::new());
+        };
+        let target = case.summary.author_id.as_str();
+        let confirmed = action == CaseAction::Confirm;
+        let mut seen = BTreeSet::new();
+        let mut resolutions = Vec::new();
+        for crossed in &reports.crossed {
+            let epoch = reports.epochs.get(crossed).copied().unwrap_or_default();
+            let room = MAX_RESOLUTIONS_PER_DECISION - resolutions.len();
+            let counted = self
+                .reports
+                .counted_reports(target, *crossed, epoch, room)
+                .await?;
+            let category = match crossed {
+                ReportCategory::Category(c) if categories.contains(c) => Some(*c),
+                _ => categories.first().copied(),
+            };
+            for report_id in counted.into_iter().filter_map(|r| r.report_id) {
+                if !seen.insert(report_id.clone()) {
+                    continue;
+                }
+                resolutions.push(Resolution {
+                    report_id: Id::parse("report_id", &report_id)?,
+                    decision: if confirmed {
+                        ResolutionDecision::Confirmed
+                    } else {
+                        ResolutionDecision::Rejected
+                    },
+                    decided_by: member.id.clone(),
+                    category: if confirmed { category } else { None },
+                    severity: None,
+                });
+            }
+        }
+        Ok(resolutions)
     }
 
     /// The strike a confirmed category earns; its id is derived from the case and the
@@ -639,10 +646,9 @@ impl<C: CaseStore, L: LedgerStore, R: ReportStore, O: SupportOutbox> SupportDesk
         command: EscalationCommand,
     ) -> Result<CommandSent, SupportError> {
         let name = crate::input::Vocabulary::as_str(command.command_type()).to_owned();
-        self.outbox
-            .send(&[SupportMessage::Escalation(command)])
-            .await?;
-        info!(user_id, member = %member.id, command = %name, "account command sent");
+        let message = command.to_outbox();
+        self.cases.send(&[message], self.clock.now()).await?;
+        info!(user_id, member = %member.id, command = %name, "account command written to the outbox");
         Ok(CommandSent {
             command: name,
             user_id: user_id.to_owned(),
@@ -657,13 +663,11 @@ impl<C: CaseStore, L: LedgerStore, R: ReportStore, O: SupportOutbox> SupportDesk
             ..QueueFilter::default()
         };
         let cases = self.queue(member, &filter).await?;
-        let now = self.clock.now();
-        let settled_before = now.saturating_sub(self.policy.reports().brigade_window_minutes * 60);
         let mut targets = Vec::with_capacity(cases.len());
         for case in cases {
             let tally = self.reports.tally(&case.author_id).await?.tally;
             let mut scores: Vec<(ReportCategory, f64, usize)> = tally
-                .scores(settled_before)
+                .scores()
                 .into_iter()
                 .map(|(c, (score, reporters))| (c, score, reporters))
                 .collect();
@@ -692,11 +696,222 @@ impl<C: CaseStore, L: LedgerStore, R: ReportStore, O: SupportOutbox> SupportDesk
     }
 }
 
-/// Opens `case` (screen-submission for a `review` or `hide`, report-intake for a crossing);
-/// false when it was open already — a retried screening or report opens nothing twice.
-pub async fn open_case<C: CaseStore>(cases: &C, case: &Case) -> Result<bool, StoreError> {
-    let opened = cases.open(case).await?;
-    info!(case_id = %case.id(), origin = case.summary.origin.as_str(),
-          urgency = case.summary.urgency.as_str(), opened, "case opened");
-    Ok(opened)
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::adapters::memory::{
+        MemoryCaseStore, MemoryLedgerStore, MemoryOutbox, MemoryReportStore,
+        MemoryScreeningRecorder,
+    };
+    use crate::clock::SystemClock;
+    use crate::outbox::Destination;
+    use crate::screening::{ScreenDesk, Screener, Submission};
+
+    struct Local {
+        desk: SupportDesk<Arc<MemoryCaseStore>, MemoryLedgerStore, MemoryReportStore>,
+        screen: ScreenDesk<MemoryScreeningRecorder>,
+        cases: Arc<MemoryCaseStore>,
+        outbox: Arc<MemoryOutbox>,
+    }
+
+    fn local() -> Local {
+        let policy = Arc::new(Policy::embedded().unwrap());
+        let outbox = MemoryOutbox::new();
+        let cases = Arc::new(MemoryCaseStore::with_outbox(Arc::clone(&outbox)));
+        let screen = ScreenDesk::new(
+            Screener::new(Arc::clone(&policy)),
+            MemoryScreeningRecorder::new(Arc::clone(&outbox))
+                .opening_cases(Arc::clone(&cases), Arc::new(SystemClock)),
+        );
+        let desk = SupportDesk::new(
+            Arc::clone(&cases),
+            MemoryLedgerStore::with_outbox(Arc::clone(&outbox)),
+            MemoryReportStore::with_outbox(Arc::clone(&outbox)),
+            policy,
+            Arc::new(SystemClock),
+        );
+        Local {
+            desk,
+            screen,
+            cases,
+            outbox,
+        }
+    }
+
+    fn member(id: &str, groups: &[Group]) -> Member {
+        Member {
+            id: Id::parse("id", id).unwrap(),
+            display_name: None,
+            groups: groups.iter().copied().collect(),
+        }
+    }
+
+    /// Screens a fixture (opening its case) and answers the case's id.
+    async fn case_for(local: &Local, fixture: &str) -> String {
+        let submission = Submission::from_json_str(fixture).unwrap();
+        local.screen.screen(&submission).await.unwrap();
+        let queue = local.cases.queue().await.unwrap();
+        queue
+            .into_iter()
+            .find(|c| c.submission_id.as_deref() == Some(submission.submission_id().as_str()))
+            .expect("a hide opens a case")
+            .case_id
+    }
+
+    /// The messages (destination, body) written to the outbox since `from`, its length then.
+    fn written_since(outbox: &MemoryOutbox, from: usize) -> Vec<(Destination, String)> {
+        outbox.written()[from..]
+            .iter()
+            .map(|m| (m.destination, m.body.clone()))
+            .collect()
+    }
+
+    const CONTACT: &str =
+        include_str!("../../../events/screen-submission/off-platform-contact-evasion.json");
+    const CRIME: &str = include_str!("../../../events/screen-submission/crime-recruitment.json");
+
+    fn confirm(category: Category) -> Decision {
+        Decision {
+            action: CaseAction::Confirm,
+            categories: BTreeSet::from([category]),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_decision_writes_its_strike_and_case_resolved_with_the_closed_case() {
+        let local = local();
+        let case_id = case_for(&local, CONTACT).await;
+        let before = local.outbox.written().len();
+        let agent = member("agent-a", &[Group::Support]);
+        let outcome = local
+            .desk
+            .decide(&agent, &case_id, &confirm(Category::OffPlatformContact))
+            .await
+            .unwrap();
+        assert!(outcome.applied);
+        assert_eq!(outcome.case.status, CaseStatus::Closed);
+        let written = written_since(&local.outbox, before);
+        assert_eq!(written.len(), 2, "{written:?}");
+        let strike: serde_json::Value = serde_json::from_str(&written[0].1).unwrap();
+        assert_eq!(written[0].0, Destination::Escalation);
+        assert_eq!(
+            (strike["type"].as_str(), strike["decided_by"].as_str()),
+            (Some("violation_confirmed"), Some("agent-a"))
+        );
+        let resolved: serde_json::Value = serde_json::from_str(&written[1].1).unwrap();
+        assert_eq!(written[1].0, Destination::Alerts);
+        assert_eq!(resolved["event_type"], "case_resolved");
+        assert_eq!(resolved["outcome"], "removed");
+    }
+
+    #[tokio::test]
+    async fn the_same_decision_again_writes_nothing_and_a_different_one_is_a_conflict() {
+        let local = local();
+        let case_id = case_for(&local, CONTACT).await;
+        let agent = member("agent-a", &[Group::Support]);
+        let decision = confirm(Category::OffPlatformContact);
+        local
+            .desk
+            .decide(&agent, &case_id, &decision)
+            .await
+            .unwrap();
+        let after_first = local.outbox.written().len();
+        let again = local
+            .desk
+            .decide(&agent, &case_id, &decision)
+            .await
+            .unwrap();
+        assert!(!again.applied);
+        let other = Decision {
+            action: CaseAction::FalsePositive,
+            categories: BTreeSet::new(),
+        };
+        let refused = local
+            .desk
+            .decide(&member("agent-b", &[Group::Support]), &case_id, &other)
+            .await;
+        assert!(
+            matches!(refused, Err(SupportError::Conflict(_))),
+            "{refused:?}"
+        );
+        assert_eq!(local.outbox.written().len(), after_first);
+    }
+
+    #[tokio::test]
+    async fn a_write_at_a_stale_version_stores_neither_the_case_nor_its_messages() {
+        let local = local();
+        let case_id = case_for(&local, CONTACT).await;
+        let (mut case, version) = local.cases.load(&case_id).await.unwrap().unwrap();
+        let before = local.outbox.written().len();
+        local.cases.save(&case, version, &[]).await.unwrap();
+        case.summary.status = CaseStatus::Closed;
+        let message = EscalationCommand::StandingQuery {
+            user_id: Id::parse("user_id", "worker-5120").unwrap(),
+        }
+        .to_outbox();
+        let stale = local.cases.save(&case, version, &[message]).await;
+        assert!(matches!(stale, Err(CaseWriteError::Changed)));
+        assert_eq!(local.outbox.written().len(), before);
+        let (stored, _) = local.cases.load(&case_id).await.unwrap().unwrap();
+        assert_eq!(stored.summary.status, CaseStatus::Open);
+    }
+
+    #[tokio::test]
+    async fn a_member_without_the_group_is_refused_and_nothing_is_written() {
+        let local = local();
+        let case_id = case_for(&local, CONTACT).await;
+        let before = local.outbox.written().len();
+        let visitor = member("visitor-c", &[]);
+        let refused = local
+            .desk
+            .decide(&visitor, &case_id, &confirm(Category::OffPlatformContact))
+            .await;
+        assert!(matches!(refused, Err(SupportError::Forbidden(_))));
+        let agent = member("agent-a", &[Group::Support]);
+        for refused in [
+            local.desk.confirm_withdrawal(&agent, "worker-5120").await,
+            local.desk.reinstate(&agent, "worker-5120", "appeal").await,
+        ] {
+            assert!(
+                matches!(refused, Err(SupportError::Forbidden(_))),
+                "{refused:?}"
+            );
+        }
+        assert_eq!(local.outbox.written().len(), before);
+        let (case, version) = local.cases.load(&case_id).await.unwrap().unwrap();
+        assert_eq!((case.summary.status, version), (CaseStatus::Open, 1));
+    }
+
+    #[tokio::test]
+    async fn a_false_positive_revokes_screenings_automatic_strike_in_the_members_name() {
+        let local = local();
+        let case_id = case_for(&local, CRIME).await;
+        let before = local.outbox.written().len();
+        let released = Decision {
+            action: CaseAction::FalsePositive,
+            categories: BTreeSet::new(),
+        };
+        let agent = member("agent-b", &[Group::Support]);
+        local
+            .desk
+            .decide(&agent, &case_id, &released)
+            .await
+            .unwrap();
+        let written = written_since(&local.outbox, before);
+        let revoked: Vec<serde_json::Value> = written
+            .iter()
+            .filter(|(d, _)| *d == Destination::Escalation)
+            .map(|(_, body)| serde_json::from_str(body).unwrap())
+            .collect();
+        assert_eq!(revoked.len(), 1, "{written:?}");
+        assert_eq!(revoked[0]["type"], "violation_revoked");
+        assert_eq!(revoked[0]["decided_by"], "agent-b");
+        assert!(revoked[0]["violation_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("auto-"));
+    }
 }

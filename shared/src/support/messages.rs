@@ -1,23 +1,17 @@
-//! What a support decision sends, and the one port it goes through.
-//!
-//! A decision causes messages other parts act on: a command to user-escalation (a strike,
-//! a revocation, a withdrawal's second approval, a reinstatement), a resolution to
-//! report-intake, and a `case_resolved` event to the platform, which tells the poster what
-//! to fix. They leave through [`SupportOutbox`]: today an adapter publishes them to SNS
-//! right after the write that caused them; once the table's outbox lands, the store writes
-//! them in the same transaction as the decision and this port is where that switch
-//! happens, nowhere else.
-
-use std::future::Future;
+//! What a support decision sends. A decision causes messages other parts act on: a command
+//! to user-escalation (a strike, a revocation, a withdrawal's second approval, a
+//! reinstatement), resolutions to report-intake, and a [`CaseResolved`] event to the
+//! platform, which tells the poster what to fix. Each is an outbox message
+//! ([`crate::outbox`]) written by the case store in the same write as the decision that
+//! causes it, and published by the outbox's relay: a process that dies after the decision
+//! is recorded loses none of them.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::case::{Case, CaseOutcome};
 use crate::clock::Timestamp;
 use crate::digest::stable_key;
-use crate::escalation::EscalationCommand;
-use crate::reports::Resolution;
+use crate::outbox::{AttributeValue, Destination, OutboxMessage};
 use crate::taxonomy::{Category, SubmissionKind};
 use crate::verdict::Evidence;
 
@@ -93,49 +87,27 @@ impl CaseResolved {
             policy_version: case.summary.policy_version.clone(),
         })
     }
-}
 
-/// One message a support action sends.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SupportMessage {
-    /// To user-escalation (its topic).
-    Escalation(EscalationCommand),
-    /// To report-intake (the report-resolution topic).
-    Resolution(Resolution),
-    /// To the platform (the alert topic, `event_type = case_resolved`).
-    CaseResolved(CaseResolved),
-}
-
-impl SupportMessage {
-    /// The message body, exactly as its receiver parses it.
-    pub fn body(&self) -> Value {
-        match self {
-            SupportMessage::Escalation(c) => c.to_json(),
-            SupportMessage::Resolution(r) => r.to_json(),
-            // A struct of strings, numbers and enums: serialising it cannot fail.
-            SupportMessage::CaseResolved(e) => serde_json::to_value(e).unwrap_or(Value::Null),
-        }
+    /// The event as an outbox message for the alert topic, where the platform subscribes
+    /// with a filter on `event_type`.
+    pub fn to_outbox(&self) -> Result<OutboxMessage, serde_json::Error> {
+        let s = |v: &str| AttributeValue::String(v.to_owned());
+        Ok(OutboxMessage {
+            id: format!("case-resolved-{}", self.dedupe_key),
+            destination: Destination::Alerts,
+            subject: Some(
+                format!("[anshin] case {} {}", self.case_id, self.outcome.as_str())
+                    .chars()
+                    .take(100)
+                    .collect(),
+            ),
+            body: serde_json::to_string(self)?,
+            attributes: vec![
+                ("event_type".into(), s(CASE_RESOLVED)),
+                ("dedupe_key".into(), s(&self.dedupe_key)),
+                ("outcome".into(), s(self.outcome.as_str())),
+                ("user_id".into(), s(&self.author_id)),
+            ],
+        })
     }
-
-    /// `event_type` / `type`, for logs and subscription filters.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            SupportMessage::Escalation(c) => crate::input::Vocabulary::as_str(c.command_type()),
-            SupportMessage::Resolution(_) => "resolution",
-            SupportMessage::CaseResolved(_) => CASE_RESOLVED,
-        }
-    }
-}
-
-/// The messages could not be handed on. Safe to log (no posting text).
-#[derive(Debug, thiserror::Error)]
-#[error("support messages not delivered: {0}")]
-pub struct OutboxError(pub String);
-
-/// Where support's messages go.
-pub trait SupportOutbox: Send + Sync {
-    fn send(
-        &self,
-        messages: &[SupportMessage],
-    ) -> impl Future<Output = Result<(), OutboxError>> + Send;
 }

@@ -1,17 +1,21 @@
 //! The case store port: what the support desk needs from storage.
 //!
-//! A case is written whole, guarded: opening inserts it only if its id is new (a retried
-//! screening opens nothing twice), and every later write replaces it only at the version it
-//! was loaded at, so two members deciding the same case at once (or one member's
-//! double-click) make exactly one decision; the loser reloads and finds it decided. A store
-//! keeps the indexes the pages read — the open queue, cases by opening day, decisions by
-//! day, cases by author — in the same atomic write as the case, seals the case's content at
+//! A case is opened by the write that calls for it (the screening recorder's, the report
+//! store's; see [`super::case`]), guarded so that a retried screening opens nothing twice.
+//! Every later write replaces it only at the version it was loaded at, so two members
+//! deciding the same case at once (or one member's double-click) make exactly one decision;
+//! the loser reloads and finds it decided. A decision's messages (see [`super::messages`])
+//! go into the outbox in that same write: recorded together or not at all. A store keeps
+//! the indexes the pages read — the open queue, cases by opening day, decisions by day,
+//! cases by author — in the same atomic write as the case, seals the case's content at
 //! rest, and lets a closed case expire after the retention it was configured with.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use super::case::{Case, CaseSummary};
 use crate::clock::Timestamp;
+use crate::outbox::OutboxMessage;
 use crate::store::StoreError;
 
 /// Default retention of a closed case (its text included): 180 days after closing.
@@ -28,21 +32,28 @@ pub enum CaseWriteError {
 }
 
 pub trait CaseStore: Send + Sync {
-    /// Opens `case`; `false` (and nothing written) when a case with its id exists.
-    fn open(&self, case: &Case) -> impl Future<Output = Result<bool, StoreError>> + Send;
-
     /// The case and the version it was loaded at.
     fn load(
         &self,
         case_id: &str,
     ) -> impl Future<Output = Result<Option<(Case, u64)>, StoreError>> + Send;
 
-    /// Replaces the case, only if it is still at `expected_version`.
+    /// Replaces the case, only if it is still at `expected_version`, and writes `outbox`
+    /// (the messages the change sends) with it: both or neither.
     fn save(
         &self,
         case: &Case,
         expected_version: u64,
+        outbox: &[OutboxMessage],
     ) -> impl Future<Output = Result<(), CaseWriteError>> + Send;
+
+    /// Writes the messages of an action that changes no case (an account action's command)
+    /// to the outbox, in one write, at `at`.
+    fn send(
+        &self,
+        outbox: &[OutboxMessage],
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Every case not yet closed.
     fn queue(&self) -> impl Future<Output = Result<Vec<CaseSummary>, StoreError>> + Send;
@@ -65,6 +76,60 @@ pub trait CaseStore: Send + Sync {
         author_id: &str,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<CaseSummary>, StoreError>> + Send;
+}
+
+/// A shared store works too (a memory store shared by the desk and the writes that open
+/// cases).
+impl<T: CaseStore> CaseStore for Arc<T> {
+    fn load(
+        &self,
+        case_id: &str,
+    ) -> impl Future<Output = Result<Option<(Case, u64)>, StoreError>> + Send {
+        T::load(self, case_id)
+    }
+
+    fn save(
+        &self,
+        case: &Case,
+        expected_version: u64,
+        outbox: &[OutboxMessage],
+    ) -> impl Future<Output = Result<(), CaseWriteError>> + Send {
+        T::save(self, case, expected_version, outbox)
+    }
+
+    fn send(
+        &self,
+        outbox: &[OutboxMessage],
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        T::send(self, outbox, at)
+    }
+
+    fn queue(&self) -> impl Future<Output = Result<Vec<CaseSummary>, StoreError>> + Send {
+        T::queue(self)
+    }
+
+    fn opened_on(
+        &self,
+        day: u64,
+    ) -> impl Future<Output = Result<Vec<CaseSummary>, StoreError>> + Send {
+        T::opened_on(self, day)
+    }
+
+    fn closed_on(
+        &self,
+        day: u64,
+    ) -> impl Future<Output = Result<Vec<CaseSummary>, StoreError>> + Send {
+        T::closed_on(self, day)
+    }
+
+    fn cases_of(
+        &self,
+        author_id: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<CaseSummary>, StoreError>> + Send {
+        T::cases_of(self, author_id, limit)
+    }
 }
 
 /// When a case's item (and its sealed text) may be deleted: `retention_days` after it

@@ -1,28 +1,55 @@
 //! Cases in process memory, with the same guards as the DynamoDB store (a new id to open,
-//! the loaded version to replace), and a collecting outbox for support's messages.
+//! the loaded version to replace) and a decision's messages written to the outbox under the
+//! same lock as the case.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use crate::clock::SECONDS_PER_DAY;
+use super::outbox::MemoryOutbox;
+use crate::clock::{Timestamp, SECONDS_PER_DAY};
+use crate::outbox::OutboxMessage;
 use crate::store::StoreError;
 use crate::support::case::{Case, CaseStatus, CaseSummary};
-use crate::support::messages::{OutboxError, SupportMessage, SupportOutbox};
 use crate::support::store::{CaseStore, CaseWriteError};
 
 #[derive(Debug, Default)]
 pub struct MemoryCaseStore {
     cases: Mutex<HashMap<String, (Case, u64)>>,
+    outbox: Arc<MemoryOutbox>,
 }
 
 impl MemoryCaseStore {
+    /// A case store with an outbox of its own.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A case store writing to `outbox`, which other memory stores may share.
+    pub fn with_outbox(outbox: Arc<MemoryOutbox>) -> Self {
+        MemoryCaseStore {
+            cases: Mutex::default(),
+            outbox,
+        }
+    }
+
+    pub fn outbox(&self) -> &Arc<MemoryOutbox> {
+        &self.outbox
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Case, u64)>> {
         // Writes replace a whole entry; a poisoned lock is consistent.
         self.cases.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Opens `case` unless a case with its id exists; whether it opened. Called by the
+    /// memory stores whose writes open cases, inside their own write.
+    pub(crate) fn open(&self, case: &Case) -> bool {
+        let mut cases = self.lock();
+        if cases.contains_key(case.id()) {
+            return false;
+        }
+        cases.insert(case.id().to_owned(), (case.clone(), 1));
+        true
     }
 
     fn summaries(&self, keep: impl Fn(&CaseSummary) -> bool) -> Vec<CaseSummary> {
@@ -36,28 +63,30 @@ impl MemoryCaseStore {
 }
 
 impl CaseStore for MemoryCaseStore {
-    async fn open(&self, case: &Case) -> Result<bool, StoreError> {
-        let mut cases = self.lock();
-        if cases.contains_key(case.id()) {
-            return Ok(false);
-        }
-        cases.insert(case.id().to_owned(), (case.clone(), 1));
-        Ok(true)
-    }
-
     async fn load(&self, case_id: &str) -> Result<Option<(Case, u64)>, StoreError> {
         Ok(self.lock().get(case_id).cloned())
     }
 
-    async fn save(&self, case: &Case, expected_version: u64) -> Result<(), CaseWriteError> {
+    async fn save(
+        &self,
+        case: &Case,
+        expected_version: u64,
+        outbox: &[OutboxMessage],
+    ) -> Result<(), CaseWriteError> {
         let mut cases = self.lock();
         match cases.get(case.id()) {
             Some((_, version)) if *version == expected_version => {
                 cases.insert(case.id().to_owned(), (case.clone(), expected_version + 1));
+                self.outbox.write(outbox);
                 Ok(())
             }
             _ => Err(CaseWriteError::Changed),
         }
+    }
+
+    async fn send(&self, outbox: &[OutboxMessage], _at: Timestamp) -> Result<(), StoreError> {
+        self.outbox.write(outbox);
+        Ok(())
     }
 
     async fn queue(&self) -> Result<Vec<CaseSummary>, StoreError> {
@@ -81,41 +110,5 @@ impl CaseStore for MemoryCaseStore {
         cases.sort_by(|a, b| (b.opened_at, &b.case_id).cmp(&(a.opened_at, &a.case_id)));
         cases.truncate(limit);
         Ok(cases)
-    }
-}
-
-/// Keeps every message support sent, in order (tests, the local console).
-#[derive(Debug, Default)]
-pub struct MemorySupportOutbox {
-    sent: Mutex<Vec<SupportMessage>>,
-}
-
-impl MemorySupportOutbox {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn sent(&self) -> Vec<SupportMessage> {
-        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-impl SupportOutbox for MemorySupportOutbox {
-    async fn send(&self, messages: &[SupportMessage]) -> Result<(), OutboxError> {
-        self.sent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(messages);
-        Ok(())
-    }
-}
-
-/// A shared outbox works too (a test keeps a handle while the desk owns the other).
-impl<T: SupportOutbox> SupportOutbox for std::sync::Arc<T> {
-    fn send(
-        &self,
-        messages: &[SupportMessage],
-    ) -> impl std::future::Future<Output = Result<(), OutboxError>> + Send {
-        T::send(self, messages)
     }
 }

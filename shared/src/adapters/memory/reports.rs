@@ -1,10 +1,12 @@
 //! Reports in process memory, with the same guards as the DynamoDB store: an intake write
 //! applies whole or not at all — new de-duplication key, reporter under the daily limit,
-//! tally unchanged since read — and a resolution applies once, at the tally's version.
+//! tally unchanged since read — with its messages and, when the store keeps cases, the case
+//! a crossing opens; a resolution applies once, at the tally's version.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::cases::MemoryCaseStore;
 use super::outbox::MemoryOutbox;
 use crate::policy::reports::ReporterStats;
 use crate::reports::command::ResolutionDecision;
@@ -14,6 +16,7 @@ use crate::reports::store::{
 };
 use crate::reports::tally::ReporterMark;
 use crate::store::StoreError;
+use crate::support::case::{log_opening, Case};
 use crate::taxonomy::ReportCategory;
 
 #[derive(Debug, Default)]
@@ -34,6 +37,7 @@ struct Tables {
 pub struct MemoryReportStore {
     tables: Mutex<Tables>,
     outbox: Arc<MemoryOutbox>,
+    cases: Option<Arc<MemoryCaseStore>>,
 }
 
 impl MemoryReportStore {
@@ -47,7 +51,14 @@ impl MemoryReportStore {
         MemoryReportStore {
             tables: Mutex::default(),
             outbox,
+            cases: None,
         }
+    }
+
+    /// Also opens support's case for every crossing, in `cases`, with the report.
+    pub fn opening_cases(mut self, cases: Arc<MemoryCaseStore>) -> Self {
+        self.cases = Some(cases);
+        self
     }
 
     pub fn outbox(&self) -> &Arc<MemoryOutbox> {
@@ -158,6 +169,10 @@ impl ReportStore for MemoryReportStore {
         );
         t.reports
             .insert(write.report.report_id.clone(), write.report);
+        if let (Some(cases), Some(crossing)) = (&self.cases, &write.crossing) {
+            let case = Case::for_crossing(crossing);
+            log_opening(&case, cases.open(&case));
+        }
         self.outbox.write(&write.outbox);
         Ok(())
     }

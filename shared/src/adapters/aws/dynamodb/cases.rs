@@ -10,14 +10,17 @@
 //! | `CLOSED#<day>`       | `CASE#<case_id>`                | `summary` as decided (trends, repeat offenders), `ttl` |
 //! | `AUTHOR#<author_id>` | `CASE#<opened_at:012>#<case_id>`| `summary`, kept current (the author's history), `ttl` once closed |
 //!
-//! `<day>` is days since the epoch (UTC). Opening a case is one `TransactWriteItems` of the
-//! case (guarded `attribute_not_exists(pk)`: a retried screening opens nothing) and its
-//! three index items; its text and verdict are sealed first with a data key of their own
-//! ([`super::super::kms`]). Every later write is one `TransactWriteItems` that updates the
-//! case's summary and history (guarded `version = :expected`; the sealed content is never
-//! rewritten) and brings the index items along: the queue item goes when the case closes,
-//! the day's decision item comes. Closed items carry `ttl` = closing + retention, and
-//! DynamoDB deletes them — the sealed text with them — once it has passed.
+//! `<day>` is days since the epoch (UTC). A case is opened inside the transaction of the
+//! write that calls for it (the screening recorder's, the report store's:
+//! [`DynamoCaseStore::open_operations`]): the case put (guarded `attribute_not_exists(pk)`:
+//! a retried screening opens nothing) and its three index items; its text and verdict are
+//! sealed first with a data key of their own ([`super::super::kms`]). Every later write is
+//! one `TransactWriteItems` that updates the case's summary and history (guarded
+//! `version = :expected`; the sealed content is never rewritten), brings the index items
+//! along — the queue item goes when the case closes, the day's decision item comes — and
+//! puts the messages the change sends into the outbox ([`super::outbox`]). Closed items
+//! carry `ttl` = closing + retention, and DynamoDB deletes them — the sealed text with them
+//! — once it has passed.
 //!
 //! The queue is one partition holding only the open backlog, read with one `Query`; the
 //! trends read 30 day partitions each way.
@@ -27,12 +30,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
+use super::outbox::outbox_put;
 use super::table::{
     condition_failed, from_item, get_item, key, malformed, to_item, unavailable, Item,
     TTL_ATTRIBUTE,
 };
 use crate::adapters::aws::kms::{KmsSealer, Sealed};
 use crate::clock::{Timestamp, SECONDS_PER_DAY};
+use crate::outbox::OutboxMessage;
 use crate::store::StoreError;
 use crate::support::case::{Case, CaseContent, CaseEvent, CaseStatus, CaseSummary};
 use crate::support::store::{expires_at, CaseStore, CaseWriteError};
@@ -162,10 +167,14 @@ impl DynamoCaseStore {
             .await
             .map(|_| ())
     }
-}
 
-impl CaseStore for DynamoCaseStore {
-    async fn open(&self, case: &Case) -> Result<bool, StoreError> {
+    /// The operations that open `case`, for the transaction of the write that calls for it;
+    /// the first is the case put, guarded by `attribute_not_exists(pk)` (a transaction
+    /// cancelled by its condition found the case open already). Seals the content first.
+    pub(crate) async fn open_operations(
+        &self,
+        case: &Case,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let content =
             serde_json::to_vec(&case.content).map_err(|e| malformed("encoding case content", e))?;
         let sealed = self.sealer.seal(case.id(), &content).await?;
@@ -187,7 +196,7 @@ impl CaseStore for DynamoCaseStore {
             .map_err(|e| malformed("building the case put", e))?;
         let day = summary.opened_at / SECONDS_PER_DAY;
         let index_ttl = Some(summary.opened_at + self.retention_days * SECONDS_PER_DAY);
-        let operations = vec![
+        Ok(vec![
             TransactWriteItem::builder().put(case_put).build(),
             self.index(QUEUE_PK.to_owned(), index_sk(case.id()), summary, None)?,
             self.index(
@@ -202,14 +211,11 @@ impl CaseStore for DynamoCaseStore {
                 summary,
                 None,
             )?,
-        ];
-        match self.transact(operations).await {
-            Ok(()) => Ok(true),
-            Err(e) if condition_failed(&e, 0) => Ok(false),
-            Err(e) => Err(unavailable("TransactWriteItems", DisplayErrorContext(e))),
-        }
+        ])
     }
+}
 
+impl CaseStore for DynamoCaseStore {
     async fn load(&self, case_id: &str) -> Result<Option<(Case, u64)>, StoreError> {
         let Some(item) = get_item(&self.client, &self.table, case_pk(case_id), CASE_SK).await?
         else {
@@ -229,7 +235,12 @@ impl CaseStore for DynamoCaseStore {
         )))
     }
 
-    async fn save(&self, case: &Case, expected_version: u64) -> Result<(), CaseWriteError> {
+    async fn save(
+        &self,
+        case: &Case,
+        expected_version: u64,
+        outbox: &[OutboxMessage],
+    ) -> Result<(), CaseWriteError> {
         let summary = &case.summary;
         let ttl = expires_at(summary, self.retention_days);
         let mut update = Update::builder()
@@ -289,11 +300,27 @@ impl CaseStore for DynamoCaseStore {
             summary,
             ttl,
         )?);
+        for message in outbox {
+            operations.push(outbox_put(&self.table, message, summary.updated_at)?);
+        }
         match self.transact(operations).await {
             Ok(()) => Ok(()),
             Err(e) if condition_failed(&e, 0) => Err(CaseWriteError::Changed),
             Err(e) => Err(unavailable("TransactWriteItems", DisplayErrorContext(e)).into()),
         }
+    }
+
+    async fn send(&self, outbox: &[OutboxMessage], at: Timestamp) -> Result<(), StoreError> {
+        let operations = outbox
+            .iter()
+            .map(|m| outbox_put(&self.table, m, at))
+            .collect::<Result<Vec<_>, _>>()?;
+        if operations.is_empty() {
+            return Ok(());
+        }
+        self.transact(operations)
+            .await
+            .map_err(|e| unavailable("TransactWriteItems", DisplayErrorContext(e)))
     }
 
     async fn queue(&self) -> Result<Vec<CaseSummary>, StoreError> {

@@ -13,7 +13,9 @@
 //!
 //! An intake is one `TransactWriteItems`: the key put (`attribute_not_exists`), the rate
 //! counter update (`ADD filed 1` if under the limit), the report put, the tally put
-//! (`version = :expected`), the reporters' marks that changed, and the outbox messages.
+//! (`version = :expected`), the reporters' marks that changed, the outbox messages and,
+//! when the report crossed and the store keeps cases, support's case about the crossing
+//! ([`super::cases`]).
 //! Whichever guard fails cancels everything, so a repeat, a 21st report or a race stores
 //! nothing. A resolution is one transaction too: the report's status moves from `open`
 //! only once, together with the reporter's counter, the re-armed tally (at its version)
@@ -26,6 +28,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWr
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
+use super::cases::DynamoCaseStore;
 use super::outbox::outbox_put;
 use super::table::{
     condition_failed, from_item, get_item, key, malformed, to_item, unavailable, Item,
@@ -39,12 +42,14 @@ use crate::reports::store::{
 };
 use crate::reports::tally::{ReporterMark, TargetTally};
 use crate::store::StoreError;
+use crate::support::case::{log_opening, Case};
 use crate::taxonomy::ReportCategory;
 
 #[derive(Debug, Clone)]
 pub struct DynamoReportStore {
     client: Client,
     table: String,
+    cases: Option<DynamoCaseStore>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -103,7 +108,15 @@ impl DynamoReportStore {
         DynamoReportStore {
             client,
             table: table.into(),
+            cases: None,
         }
+    }
+
+    /// Also opens support's case for every crossing, in `cases` (the same table), in the
+    /// report's transaction.
+    pub fn opening_cases(mut self, cases: DynamoCaseStore) -> Self {
+        self.cases = Some(cases);
+        self
     }
 
     /// The put that replaces a target's tally, guarded by the version it was read at.
@@ -324,6 +337,14 @@ impl ReportStore for DynamoReportStore {
         for message in &write.outbox {
             operations.push(outbox_put(&self.table, message, write.report.received_at)?);
         }
+        let case = match (&self.cases, &write.crossing) {
+            (Some(cases), Some(crossing)) => {
+                let case = Case::for_crossing(crossing);
+                operations.extend(cases.open_operations(&case).await?);
+                Some(case)
+            }
+            _ => None,
+        };
         let result = self
             .client
             .transact_write_items()
@@ -331,7 +352,12 @@ impl ReportStore for DynamoReportStore {
             .send()
             .await;
         let error = match result {
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                if let Some(case) = &case {
+                    log_opening(case, true);
+                }
+                return Ok(());
+            }
             Err(e) => e,
         };
         if condition_failed(&error, 0) {
