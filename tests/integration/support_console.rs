@@ -1,31 +1,32 @@
 //! support-console against moto: its real router (the one `lambda_http` serves), DynamoDB
-//! stores in a table of their own, case text sealed with a KMS key in moto, messages
-//! published to SNS topics in moto — and user-escalation / report-intake taking the
-//! commands from those topics, as SNS would deliver them in AWS.
+//! stores in a table of their own, case text sealed with a KMS key in moto — and the path a
+//! decision's messages take in AWS: written to the table's outbox with the case, published
+//! to SNS topics in moto by the outbox relay, and taken from there by user-escalation and
+//! report-intake (their real handlers, given the messages wrapped as SNS wraps them).
 //!
 //! Members sign in with tokens from the console's local issuer (a key made for the test),
 //! checked by the same verifier as Cognito's.
 //!
-//! What the console and the screening path publish goes to moto's SNS and is also kept in
-//! the test ([`Sent`]), so that the tests read and deliver it without fetching moto's whole
-//! state each time (one test checks that SNS holds the same messages).
+//! What the relay publishes goes to moto's SNS and is also kept in the test ([`Published`]),
+//! so that the tests read and deliver it without fetching moto's whole state each time (one
+//! test checks that SNS holds the same messages).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use anshin_core::adapters::aws::{
-    create_table, DynamoCaseStore, DynamoLedgerStore, DynamoReportStore, KmsSealer, SnsAlertSink,
-    SnsSupportOutbox, SnsViolationQueue,
+    create_table, DynamoCaseStore, DynamoLedgerStore, DynamoOutboxStore, DynamoReportStore,
+    DynamoScreeningRecorder, KmsSealer, SnsPublisher, TopicArns,
 };
-use anshin_core::adapters::memory::MemoryAlertSink;
-use anshin_core::clock::SystemClock;
-use anshin_core::escalation::{EscalationCommand, Escalator};
+use anshin_core::clock::{Clock, ManualClock, SystemClock};
+use anshin_core::escalation::Escalator;
+use anshin_core::outbox::{
+    Destination, MessagePublisher, OutboxMessage, OutboxRelay, OutboxStore, PublishError,
+};
 use anshin_core::policy::Policy;
-use anshin_core::reports::{ReportCommand, ReportDesk};
+use anshin_core::reports::ReportDesk;
 use anshin_core::screening::{ScreenDesk, Screener};
-use anshin_core::support::messages::OutboxError;
-use anshin_core::support::{CaseStore, SupportDesk, SupportMessage, SupportOutbox};
-use anshin_core::violation::{QueueError, ViolationConfirmed, ViolationQueue};
+use anshin_core::support::{CaseStore, SupportDesk};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
@@ -38,7 +39,7 @@ use tower::ServiceExt;
 
 use crate::support::{
     dynamodb_client, event, fresh_kms_key, fresh_topic, kms_client, sent_notifications, sns_client,
-    unique_name,
+    sns_event, unique_name,
 };
 
 struct Moto;
@@ -47,62 +48,39 @@ impl Stores for Moto {
     type Cases = DynamoCaseStore;
     type Ledger = DynamoLedgerStore;
     type Reports = DynamoReportStore;
-    type Outbox = Recording<SnsSupportOutbox>;
 }
 
-/// Every message published, as (topic, body), in order.
+/// Every message the relay published, as (destination, body), in order.
 #[derive(Clone, Default)]
-struct Sent(Arc<Mutex<Vec<(Topic, Value)>>>);
+struct Published(Arc<Mutex<Vec<(Destination, Value)>>>);
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Topic {
-    Escalation,
-    Resolution,
-    Alert,
-}
-
-impl Sent {
-    fn on(&self, topic: Topic) -> Vec<Value> {
+impl Published {
+    fn to(&self, destination: Destination) -> Vec<Value> {
         self.0
             .lock()
             .unwrap()
             .iter()
-            .filter(|(t, _)| *t == topic)
+            .filter(|(d, _)| *d == destination)
             .map(|(_, v)| v.clone())
             .collect()
     }
 }
 
-/// An SNS adapter that also keeps what it published.
-struct Recording<T> {
-    inner: T,
-    sent: Sent,
+/// SNS in moto, keeping what it published.
+struct Recording {
+    sns: SnsPublisher,
+    published: Published,
 }
 
-impl SupportOutbox for Recording<SnsSupportOutbox> {
-    async fn send(&self, messages: &[SupportMessage]) -> Result<(), OutboxError> {
-        self.inner.send(messages).await?;
-        let mut sent = self.sent.0.lock().unwrap();
-        for m in messages {
-            let topic = match m {
-                SupportMessage::Escalation(_) => Topic::Escalation,
-                SupportMessage::Resolution(_) => Topic::Resolution,
-                SupportMessage::CaseResolved(_) => Topic::Alert,
-            };
-            sent.push((topic, m.body()));
-        }
-        Ok(())
-    }
-}
-
-impl ViolationQueue for Recording<SnsViolationQueue> {
-    async fn submit(&self, violation: &ViolationConfirmed) -> Result<(), QueueError> {
-        self.inner.submit(violation).await?;
-        self.sent
+impl MessagePublisher for Recording {
+    async fn publish(&self, message: &OutboxMessage) -> Result<(), PublishError> {
+        self.sns.publish(message).await?;
+        let body = serde_json::from_str(&message.body).expect("outbox bodies are JSON");
+        self.published
             .0
             .lock()
             .unwrap()
-            .push((Topic::Escalation, violation.to_command_json()));
+            .push((message.destination, body));
         Ok(())
     }
 }
@@ -117,21 +95,23 @@ const MEMBERS: [&str; 5] = [
     "visitor-c:",
 ];
 
-/// One stack on moto: the table, the key, the topics, the console, and the two functions
-/// that take the console's commands.
+/// One stack on moto: the table, the key, the topics, the console, screen-submission and
+/// report-intake opening cases, the outbox relay, and user-escalation behind it.
 struct Stack {
     table: String,
     router: Router,
     tokens: HashMap<String, String>,
     issuer: LocalIssuer,
     cases: DynamoCaseStore,
-    screen: ScreenDesk<SnsAlertSink, Recording<SnsViolationQueue>>,
-    reports: ReportDesk<DynamoReportStore, SnsAlertSink, Recording<SnsViolationQueue>>,
-    sent: Sent,
-    escalator: Escalator<DynamoLedgerStore, MemoryAlertSink>,
+    screen: ScreenDesk<DynamoScreeningRecorder>,
+    reports: ReportDesk<DynamoReportStore>,
+    escalator: Escalator<DynamoLedgerStore>,
+    relay: OutboxRelay<DynamoOutboxStore, Recording>,
+    published: Published,
     alert_topic: String,
     escalation_topic: String,
     resolution_topic: String,
+    /// How many published (commands, resolutions) have been handed to their function.
     delivered: Mutex<(usize, usize)>,
 }
 
@@ -146,6 +126,7 @@ impl Stack {
         let escalation_topic = fresh_topic(&sns, &unique_name("escalation")).await;
         let resolution_topic = fresh_topic(&sns, &unique_name("resolutions")).await;
         let policy = Arc::new(Policy::embedded().unwrap());
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let cases = DynamoCaseStore::new(
             dynamodb.clone(),
             &table,
@@ -173,27 +154,18 @@ impl Stack {
         )
         .await
         .unwrap();
-        let sent = Sent::default();
         let console = Console::<Moto> {
             desk: SupportDesk::new(
                 cases.clone(),
                 DynamoLedgerStore::new(dynamodb.clone(), &table),
                 DynamoReportStore::new(dynamodb.clone(), &table),
-                Recording {
-                    inner: SnsSupportOutbox::new(
-                        sns.clone(),
-                        &escalation_topic,
-                        &resolution_topic,
-                        &alert_topic,
-                    ),
-                    sent: sent.clone(),
-                },
                 Arc::clone(&policy),
-                Arc::new(SystemClock),
+                Arc::clone(&clock),
             ),
             verifier,
             local_issuer: None,
         };
+        let published = Published::default();
         Stack {
             table: table.clone(),
             router: router(Arc::new(console)),
@@ -201,30 +173,35 @@ impl Stack {
             issuer,
             screen: ScreenDesk::new(
                 Screener::new(Arc::clone(&policy)),
-                SnsAlertSink::new(sns.clone(), &alert_topic),
-                Recording {
-                    inner: SnsViolationQueue::new(sns.clone(), &escalation_topic),
-                    sent: sent.clone(),
-                },
+                DynamoScreeningRecorder::new(dynamodb.clone(), &table, Arc::clone(&clock))
+                    .opening_cases(cases.clone()),
             ),
             reports: ReportDesk::new(
-                DynamoReportStore::new(dynamodb.clone(), &table),
-                SnsAlertSink::new(sns.clone(), &alert_topic),
-                Recording {
-                    inner: SnsViolationQueue::new(sns.clone(), &escalation_topic),
-                    sent: sent.clone(),
-                },
+                DynamoReportStore::new(dynamodb.clone(), &table).opening_cases(cases.clone()),
                 Screener::new(Arc::clone(&policy)),
-                Arc::new(SystemClock),
+                Arc::clone(&clock),
             ),
             escalator: Escalator::new(
-                DynamoLedgerStore::new(dynamodb, &table),
-                MemoryAlertSink::collecting(),
+                DynamoLedgerStore::new(dynamodb.clone(), &table),
                 policy,
-                Arc::new(SystemClock),
+                clock,
+            ),
+            relay: OutboxRelay::new(
+                DynamoOutboxStore::new(dynamodb, &table),
+                Recording {
+                    sns: SnsPublisher::new(
+                        sns,
+                        TopicArns {
+                            alerts: Some(alert_topic.clone()),
+                            escalation: Some(escalation_topic.clone()),
+                            resolutions: Some(resolution_topic.clone()),
+                        },
+                    ),
+                    published: published.clone(),
+                },
             ),
             cases,
-            sent,
+            published,
             alert_topic,
             escalation_topic,
             resolution_topic,
@@ -240,30 +217,61 @@ impl Stack {
                 Context::default(),
             ),
             &self.screen,
-            &self.cases,
         )
         .await
         .unwrap();
         serde_json::to_value(verdict).unwrap()
     }
 
-    /// What SNS would deliver since the last call: resolutions to report-intake (whose
-    /// confirmed reports go on to the escalation topic), then commands to user-escalation.
+    /// Files a report through report-intake's handler; a crossing opens its case.
+    async fn report(&self, payload: Value) {
+        report_intake::handle(LambdaEvent::new(payload, Context::default()), &self.reports)
+            .await
+            .unwrap();
+    }
+
+    /// What outbox-publisher does: every pending outbox message published, then removed.
+    async fn relay(&self) {
+        let relayed = self.relay.drain().await.unwrap();
+        assert!(relayed.failed.is_empty(), "{:?}", relayed.failed);
+    }
+
+    /// What the outbox still holds, by message id.
+    async fn pending(&self) -> Vec<String> {
+        let pending = self.relay.store().pending(u64::MAX, 500).await.unwrap();
+        pending.into_iter().map(|m| m.id).collect()
+    }
+
+    /// What SNS would deliver, until nothing is left: the outbox relayed, then each new
+    /// resolution given to report-intake and each new command to user-escalation, wrapped
+    /// as SNS events — whose own messages (a confirmed report's violation, a level change)
+    /// go round again.
     async fn deliver(&self) {
-        let resolutions = self.sent.on(Topic::Resolution);
-        let from = self.delivered.lock().unwrap().1;
-        for message in &resolutions[from..] {
-            let command = ReportCommand::from_json(message.clone()).unwrap();
-            self.reports.handle(command).await.unwrap();
+        loop {
+            self.relay().await;
+            let resolutions = self.published.to(Destination::Resolutions);
+            let commands = self.published.to(Destination::Escalation);
+            let (done_commands, done_resolutions) = *self.delivered.lock().unwrap();
+            if (done_commands, done_resolutions) == (commands.len(), resolutions.len()) {
+                return;
+            }
+            for message in &resolutions[done_resolutions..] {
+                let wrapped = sns_event(&self.resolution_topic, &message.to_string());
+                report_intake::handle(LambdaEvent::new(wrapped, Context::default()), &self.reports)
+                    .await
+                    .unwrap();
+            }
+            for message in &commands[done_commands..] {
+                let wrapped = sns_event(&self.escalation_topic, &message.to_string());
+                user_escalation::handle(
+                    LambdaEvent::new(wrapped, Context::default()),
+                    &self.escalator,
+                )
+                .await
+                .unwrap();
+            }
+            *self.delivered.lock().unwrap() = (commands.len(), resolutions.len());
         }
-        self.delivered.lock().unwrap().1 = resolutions.len();
-        let commands = self.sent.on(Topic::Escalation);
-        let from = self.delivered.lock().unwrap().0;
-        for message in &commands[from..] {
-            let command = EscalationCommand::from_json(message.clone()).unwrap();
-            self.escalator.handle(command).await.unwrap();
-        }
-        self.delivered.lock().unwrap().0 = commands.len();
     }
 
     async fn call(
@@ -334,9 +342,12 @@ impl Stack {
             .case_id
     }
 
-    fn messages(&self, topic: Topic, kind: &str) -> Vec<Value> {
-        self.sent
-            .on(topic)
+    /// The messages of `kind` (`type` or `event_type`) published to `destination`, once
+    /// everything pending has been relayed.
+    async fn messages(&self, destination: Destination, kind: &str) -> Vec<Value> {
+        self.relay().await;
+        self.published
+            .to(destination)
             .into_iter()
             .filter(|m| {
                 m.get("type")
@@ -469,14 +480,15 @@ async fn every_console_action_works_through_the_api_against_moto() {
     assert_eq!(status, StatusCode::OK, "{decided}");
     assert_eq!(decided["applied"], true);
     let strikes: Vec<Value> = s
-        .messages(Topic::Escalation, "violation_confirmed")
+        .messages(Destination::Escalation, "violation_confirmed")
+        .await
         .into_iter()
         .filter(|m| m["source"] == "support")
         .collect();
     assert_eq!(strikes.len(), 1, "{strikes:?}");
     assert_eq!(strikes[0]["decided_by"], "agent-a");
     assert_eq!(strikes[0]["user_id"], CONTACT_AUTHOR);
-    let resolved = s.messages(Topic::Alert, "case_resolved");
+    let resolved = s.messages(Destination::Alerts, "case_resolved").await;
     assert_eq!(resolved.len(), 1);
     assert_eq!(resolved[0]["outcome"], "removed");
     assert_eq!(
@@ -559,7 +571,9 @@ async fn every_console_action_works_through_the_api_against_moto() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let revocations = s.messages(Topic::Escalation, "violation_revoked");
+    let revocations = s
+        .messages(Destination::Escalation, "violation_revoked")
+        .await;
     assert!(
         revocations
             .iter()
@@ -596,7 +610,7 @@ async fn every_console_action_works_through_the_api_against_moto() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let resolved = s.messages(Topic::Alert, "case_resolved");
+    let resolved = s.messages(Destination::Alerts, "case_resolved").await;
     let kept: Vec<&Value> = resolved
         .iter()
         .filter(|r| r["outcome"] == "kept_hidden")
@@ -604,7 +618,8 @@ async fn every_console_action_works_through_the_api_against_moto() {
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0]["author_id"], "client-7781");
     assert!(s
-        .messages(Topic::Escalation, "violation_confirmed")
+        .messages(Destination::Escalation, "violation_confirmed")
+        .await
         .iter()
         .all(|v| v["user_id"] != "client-7781"));
 
@@ -620,15 +635,9 @@ async fn every_console_action_works_through_the_api_against_moto() {
 
     // Reports: three reporters push a target over; the report case resolves their reports.
     for reporter in ["worker-9001", "worker-9002", "worker-9003"] {
-        let payload = json!({"type": "report", "reporter_id": reporter, "reporter_account_created_at": 1_600_000_000u64,
-            "target_user_id": "client-4410", "category": "harassment", "description": "暴言が続きます"});
-        report_intake::handle(
-            LambdaEvent::new(payload, Context::default()),
-            &s.reports,
-            &s.cases,
-        )
-        .await
-        .unwrap();
+        s.report(json!({"type": "report", "reporter_id": reporter, "reporter_account_created_at": 1_600_000_000u64,
+            "target_user_id": "client-4410", "category": "harassment", "description": "暴言が続きます"}))
+            .await;
     }
     let (status, targets) = s
         .call(Method::GET, "/api/reports", Some("agent-a"), None)
@@ -648,7 +657,7 @@ async fn every_console_action_works_through_the_api_against_moto() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let resolutions = s.messages(Topic::Resolution, "resolution");
+    let resolutions = s.messages(Destination::Resolutions, "resolution").await;
     assert_eq!(resolutions.len(), 3, "{resolutions:?}");
     assert!(resolutions
         .iter()
@@ -683,17 +692,19 @@ async fn every_console_action_works_through_the_api_against_moto() {
     );
     assert_eq!(row["submission"]["body"], fixture["body"]);
 
-    // SNS in moto received exactly what the test kept.
-    for (topic, arn) in [
-        (Topic::Escalation, &s.escalation_topic),
-        (Topic::Resolution, &s.resolution_topic),
+    // SNS in moto received exactly what the relay published, and the outbox is empty.
+    s.relay().await;
+    for (destination, arn) in [
+        (Destination::Alerts, &s.alert_topic),
+        (Destination::Escalation, &s.escalation_topic),
+        (Destination::Resolutions, &s.resolution_topic),
     ] {
-        let published: Vec<Value> = sent_notifications(arn)
+        let on_sns: Vec<Value> = sent_notifications(arn)
             .await
             .iter()
             .map(|n| serde_json::from_str(&n.message).unwrap())
             .collect();
-        assert_eq!(published, s.sent.on(topic), "{topic:?}");
+        assert_eq!(on_sns, s.published.to(destination), "{destination:?}");
     }
     let case_resolved = sent_notifications(&s.alert_topic)
         .await
@@ -702,8 +713,9 @@ async fn every_console_action_works_through_the_api_against_moto() {
         .count();
     assert_eq!(
         case_resolved,
-        s.messages(Topic::Alert, "case_resolved").len()
+        s.messages(Destination::Alerts, "case_resolved").await.len()
     );
+    assert!(s.pending().await.is_empty());
 }
 
 /// The raw item in DynamoDB: no posting text in clear, and a TTL once closed.
@@ -758,6 +770,8 @@ async fn case_text_is_sealed_at_rest_and_expires_after_closing() {
 async fn requests_without_a_valid_token_get_401_and_without_the_group_403_changing_nothing() {
     let s = Stack::new().await;
     s.screen("off-platform-contact-evasion.json").await;
+    // The screening's alert goes out first: what is pending afterwards is the requests'.
+    s.relay().await;
     let case_id = s.case_id_of(CONTACT).await;
     let (before, version_before) = s.cases.load(&case_id).await.unwrap().unwrap();
     let decide = format!("/api/cases/{case_id}/decision");
@@ -843,10 +857,18 @@ async fn requests_without_a_valid_token_get_401_and_without_the_group_403_changi
         (before, version_before),
         "nothing changed"
     );
+    assert!(
+        s.pending().await.is_empty(),
+        "nothing written to the outbox"
+    );
     assert!(s
-        .messages(Topic::Escalation, "violation_confirmed")
+        .messages(Destination::Escalation, "violation_confirmed")
+        .await
         .is_empty());
-    assert!(s.messages(Topic::Alert, "case_resolved").is_empty());
+    assert!(s
+        .messages(Destination::Alerts, "case_resolved")
+        .await
+        .is_empty());
 }
 
 #[tokio::test]
@@ -883,7 +905,8 @@ async fn two_members_confirm_a_withdrawal_and_one_member_twice_is_refused() {
     let (status, refused) = s.call(Method::POST, &confirm, Some("lead-a"), None).await;
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     assert!(
-        s.messages(Topic::Escalation, "withdrawal_confirmed")
+        s.messages(Destination::Escalation, "withdrawal_confirmed")
+            .await
             .is_empty(),
         "a refusal sends nothing"
     );
@@ -960,10 +983,15 @@ async fn a_double_submitted_decision_gives_one_strike_and_one_case_resolved() {
         .collect();
     assert_eq!(applied.iter().filter(|a| **a).count(), 1, "{applied:?}");
     assert_eq!(
-        s.messages(Topic::Escalation, "violation_confirmed").len(),
+        s.messages(Destination::Escalation, "violation_confirmed")
+            .await
+            .len(),
         1
     );
-    assert_eq!(s.messages(Topic::Alert, "case_resolved").len(), 1);
+    assert_eq!(
+        s.messages(Destination::Alerts, "case_resolved").await.len(),
+        1
+    );
     s.deliver().await;
     let (_, account) = s
         .call(
@@ -1016,4 +1044,82 @@ async fn markup_in_a_posting_is_shown_as_text_on_the_case_page() {
     let (status, queue) = s.page("/queue", Some("agent-a")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(queue.contains(&case_id));
+}
+
+/// A decision is recorded with its messages in one transaction: the process may die right
+/// after it, before anything is published, and the messages still go out — here by the
+/// scheduled sweep of a freshly started outbox-publisher.
+#[tokio::test]
+async fn a_decisions_messages_wait_in_the_outbox_and_survive_a_crash_before_publishing() {
+    let s = Stack::new().await;
+    s.screen("off-platform-contact-evasion.json").await;
+    s.relay().await;
+    let case_id = s.case_id_of(CONTACT).await;
+    let (status, _) = s
+        .call(
+            Method::POST,
+            &format!("/api/cases/{case_id}/decision"),
+            Some("agent-a"),
+            Some(json!({"action": "confirm", "categories": ["off_platform_contact"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut pending = s.pending().await;
+    pending.sort();
+    assert_eq!(pending.len(), 2, "{pending:?}");
+    assert!(pending[0].starts_with("case-resolved-") && pending[1].starts_with("violation-case-"));
+    let (case, _) = s.cases.load(&case_id).await.unwrap().unwrap();
+    assert_eq!(case.summary.status.as_str(), "closed");
+    assert!(s.published.to(Destination::Escalation).is_empty());
+
+    // A new outbox-publisher's scheduled sweep, once the stream's grace has passed.
+    let restarted = OutboxRelay::new(
+        DynamoOutboxStore::new(dynamodb_client().await, &s.table),
+        Recording {
+            sns: SnsPublisher::new(
+                sns_client().await,
+                TopicArns {
+                    alerts: Some(s.alert_topic.clone()),
+                    escalation: Some(s.escalation_topic.clone()),
+                    resolutions: Some(s.resolution_topic.clone()),
+                },
+            ),
+            published: s.published.clone(),
+        },
+    );
+    let later = ManualClock::at(SystemClock.now() + outbox_publisher::SWEEP_GRACE_SECONDS + 1);
+    let tick = json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
+    let swept = outbox_publisher::handle(
+        LambdaEvent::new(tick, Context::default()),
+        &restarted,
+        &later,
+    )
+    .await
+    .unwrap();
+    assert_eq!(swept, outbox_publisher::Reply::Sweep { delivered: 2 });
+    let strikes = s.published.to(Destination::Escalation);
+    assert_eq!(strikes.len(), 1);
+    assert_eq!(
+        (
+            strikes[0]["type"].as_str(),
+            strikes[0]["decided_by"].as_str()
+        ),
+        (Some("violation_confirmed"), Some("agent-a"))
+    );
+    s.deliver().await;
+    let (_, account) = s
+        .call(
+            Method::GET,
+            &format!("/api/accounts/{CONTACT_AUTHOR}"),
+            Some("agent-a"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        account["standing"]["active_strikes"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "{account}"
+    );
 }

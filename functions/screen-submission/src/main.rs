@@ -1,8 +1,12 @@
 //! Lambda entry point: read config, build clients once, serve.
 
+// The handler's future nests the case's KMS sealing and the SDK's own futures inside the
+// desk's, deeper than rustc's default layout query depth of 128.
+#![recursion_limit = "256"]
+
 use std::sync::Arc;
 
-use anshin_core::adapters::aws::DynamoScreeningRecorder;
+use anshin_core::adapters::aws::{DynamoCaseStore, DynamoScreeningRecorder, KmsSealer};
 use anshin_core::clock::SystemClock;
 use anshin_core::config::ScreenConfig;
 use anshin_core::screening::ScreenDesk;
@@ -19,13 +23,17 @@ async fn main() -> Result<(), Error> {
     // start instead of a request.
     let screener = config.screening.load()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let cases = DynamoCaseStore::new(
+        dynamodb.clone(),
+        config.table.clone(),
+        KmsSealer::new(aws_sdk_kms::Client::new(&aws), config.cases.key_id),
+        config.cases.retention_days,
+    );
     let desk = ScreenDesk::new(
         screener,
-        DynamoScreeningRecorder::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            config.table,
-            Arc::new(SystemClock),
-        ),
+        DynamoScreeningRecorder::new(dynamodb, config.table, Arc::new(SystemClock))
+            .opening_cases(cases),
     );
     run(service_fn(|event: LambdaEvent<Value>| handle(event, &desk))).await
 }

@@ -18,9 +18,7 @@ use anshin_core::escalation::LedgerStore;
 use anshin_core::input::{parse_term, InvalidInput};
 use anshin_core::reports::ReportStore;
 use anshin_core::support::desk::{Decision, QueueFilter};
-use anshin_core::support::{
-    CaseAction, CaseStore, Member, SupportDesk, SupportError, SupportOutbox,
-};
+use anshin_core::support::{CaseAction, CaseStore, Member, SupportDesk, SupportError};
 use anshin_core::taxonomy::Category;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -37,16 +35,17 @@ use pages::Lang;
 /// How many days the trends page looks back.
 pub const TREND_DAYS: u64 = 30;
 
-/// The four ports the console works with, as one type parameter.
+/// The three ports the console works with, as one type parameter. What a decision sends
+/// goes into the outbox with the case (see `anshin_core::support::store`): the console
+/// publishes nothing itself.
 pub trait Stores: Send + Sync + 'static {
     type Cases: CaseStore + 'static;
     type Ledger: LedgerStore + 'static;
     type Reports: ReportStore + 'static;
-    type Outbox: SupportOutbox + 'static;
 }
 
 pub struct Console<S: Stores> {
-    pub desk: SupportDesk<S::Cases, S::Ledger, S::Reports, S::Outbox>,
+    pub desk: SupportDesk<S::Cases, S::Ledger, S::Reports>,
     pub verifier: Verifier,
     /// Only in the local loop: the issuer behind `/sign-in`.
     pub local_issuer: Option<LocalIssuer>,
@@ -133,7 +132,6 @@ fn status_of(error: &SupportError) -> StatusCode {
         SupportError::NotFound(_) => StatusCode::NOT_FOUND,
         SupportError::Conflict(_) => StatusCode::CONFLICT,
         SupportError::Contention(_) | SupportError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-        SupportError::Delivery(_) => StatusCode::BAD_GATEWAY,
     }
 }
 
@@ -158,7 +156,6 @@ fn api_support_error(e: SupportError) -> Response {
         SupportError::NotFound(_) => "not_found",
         SupportError::Conflict(_) => "conflict",
         SupportError::Contention(_) | SupportError::Store(_) => "unavailable",
-        SupportError::Delivery(_) => "delivery_failed",
     };
     warn!(status = status.as_u16(), error = %e, "support action refused or failed");
     api_error(status, kind, e.to_string())
@@ -397,12 +394,12 @@ fn notice_text(lang: Lang, done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
         "claimed" => lang.pick("担当しました。", "Claimed."),
         "decided" => lang.pick(
-            "判断を記録し、送信しました。",
-            "Decision recorded and sent.",
+            "判断を記録しました。通知とコマンドは判断と一緒に保存され、順次送信されます。",
+            "Decision recorded; its messages were saved with it and go out shortly.",
         ),
         "sent" => lang.pick(
-            "コマンドを user-escalation に送りました。反映まで数秒かかることがあります。",
-            "Command sent to user-escalation; it may take a few seconds to show.",
+            "コマンドを記録しました。user-escalation への反映まで数秒かかることがあります。",
+            "Command recorded for user-escalation; it may take a few seconds to show.",
         ),
         _ => return None,
     })

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use anshin_core::adapters::aws::{
-    DynamoCaseStore, DynamoLedgerStore, DynamoReportStore, KmsSealer, SnsSupportOutbox,
+    DynamoCaseStore, DynamoLedgerStore, DynamoReportStore, KmsSealer,
 };
 use anshin_core::clock::SystemClock;
 use anshin_core::config::{ConsoleConfig, ConsoleIdentity};
@@ -22,7 +22,6 @@ impl Stores for Aws {
     type Cases = DynamoCaseStore;
     type Ledger = DynamoLedgerStore;
     type Reports = DynamoReportStore;
-    type Outbox = SnsSupportOutbox;
 }
 
 /// The local issuer's names: nothing outside the local loop accepts them.
@@ -36,22 +35,15 @@ async fn main() -> Result<(), lambda_http::Error> {
     let policy = config.policy.load()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let sns = aws_sdk_sns::Client::new(&aws);
     let desk = SupportDesk::new(
         DynamoCaseStore::new(
             dynamodb.clone(),
-            config.cases.table.clone(),
+            config.table.clone(),
             KmsSealer::new(aws_sdk_kms::Client::new(&aws), config.cases.key_id),
             config.cases.retention_days,
         ),
-        DynamoLedgerStore::new(dynamodb.clone(), config.cases.table.clone()),
-        DynamoReportStore::new(dynamodb, config.cases.table),
-        SnsSupportOutbox::new(
-            sns,
-            config.escalation_topic_arn,
-            config.resolution_topic_arn,
-            config.alert_topic_arn,
-        ),
+        DynamoLedgerStore::new(dynamodb.clone(), config.table.clone()),
+        DynamoReportStore::new(dynamodb, config.table),
         policy,
         Arc::new(SystemClock),
     );

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use anshin_core::escalation::AccountStanding;
 use anshin_core::policy::Policy;
+use anshin_core::reports::TargetTally;
 use anshin_core::support::case::{Case, CaseSummary};
 use anshin_core::support::desk::{AccountView, CaseView, QueueFilter, ReportTarget};
 use anshin_core::support::trends::Trends;
@@ -131,6 +132,17 @@ fn civil(days: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The reports that weigh on a user now: one per reporter and category inside the window,
+/// and new accounts' reports still held for the brigade window.
+fn reports_on(tally: &TargetTally) -> usize {
+    let counted: usize = tally
+        .scores()
+        .values()
+        .map(|(_, reporters)| reporters)
+        .sum();
+    counted + tally.held.iter().filter(|h| !h.brigading).count()
 }
 
 fn urgency_class(c: &CaseSummary) -> &'static str {
@@ -317,7 +329,7 @@ pub fn case(
             }
             h2 { (lang.pick("投稿者", "Author")) " " a href={ "/accounts/" (s.author_id) } { (s.author_id) } }
             (standing_summary(lang, &view.author.standing))
-            p { (lang.pick("通報件数: ", "Reports: ")) span id="report-count" { (view.reports.entries.len()) } }
+            p { (lang.pick("通報件数: ", "Reports: ")) span id="report-count" { (reports_on(&view.reports)) } }
             (case_list(lang, policy, &view.author.cases))
             h2 { (lang.pick("判断", "Decision")) }
             @match &s.resolution {
@@ -462,7 +474,7 @@ pub fn reports(lang: Lang, member: &Member, policy: &Policy, targets: &[ReportTa
                         td { a href={ "/accounts/" (t.case.author_id) } { (t.case.author_id) }
                              @if t.case.reports.as_ref().is_some_and(|r| r.brigading) { br; span.urgent { (lang.pick("組織的通報の疑い", "brigading suspected")) } } }
                         td { @for (c, score, n) in &t.scores { span.tag { (c.id()) ": " (format!("{score:.2}")) " / " (n) } } }
-                        td { (t.tally.entries.len()) }
+                        td { (reports_on(&t.tally)) }
                         td { a href={ "/cases/" (t.case.case_id) } { (lang.pick("ケースを開いて判断", "Open the case to resolve")) } }
                     }
                 }
