@@ -27,7 +27,9 @@ Two event sources are emulated here, as AWS would run them:
 - SNS → a subscribed function: moto does not deliver SNS messages to a local function, so
   the end-to-end scenario takes the `violation_confirmed` that outbox-publisher published
   to the escalation topic from moto, wraps it as an SNS event the way Lambda does, and
-  invokes user-escalation with it.
+  invokes user-escalation with it. With the console up, a thread does both all the time:
+  the stream through outbox-publisher, then every new command and resolution to
+  user-escalation and report-intake.
 """
 
 import argparse
@@ -549,9 +551,11 @@ def run_e2e(emulator, functions):
 # --- support console (issue 12) ---------------------------------------------------------
 
 class Delivery:
-    """What SNS does in AWS and moto does not: takes each new message from the escalation
-    and report-resolution topics and invokes the subscribed function with it, wrapped as
-    Lambda wraps SNS. Runs in a thread while the console is up."""
+    """What AWS does on its own while the console is up, in a thread: the table's stream
+    through outbox-publisher (a decision's messages wait in the outbox until then), and
+    what SNS does and moto does not: each new message of the escalation and
+    report-resolution topics given to the subscribed function, wrapped as Lambda wraps
+    SNS. What those functions write to the outbox goes out on the next round."""
 
     def __init__(self, emulator, functions):
         self.emulator = emulator
@@ -561,6 +565,9 @@ class Delivery:
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def pump(self):
+        ok, relayed = relay(self.emulator, self.functions)
+        if relayed is not None:
+            log(f"outbox-publisher <- stream batch: {short(relayed, 200) if ok else relayed}")
         targets = ((self.emulator.resolution_topic, "report-intake"),
                    (self.emulator.escalation_topic, "user-escalation"))
         for topic, function in targets:

@@ -22,6 +22,8 @@ from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 URL = os.environ["ANSHIN_CONSOLE_URL"].rstrip("/")
 SHOTS = os.environ.get("ANSHIN_SCREENSHOT_DIR", "target/screenshots")
@@ -75,9 +77,20 @@ def shot(driver, name):
     driver.set_window_size(1400, 1000)
 
 
+def submit(driver, button):
+    """Clicks a button that posts a form and waits for the page the post leads to: a click
+    returns before the browser has replaced the page, and reading the old one then finds
+    stale elements (or none)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, WAIT_S).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, WAIT_S).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def sign_in(driver, member):
     driver.get(f"{URL}/sign-in")
-    driver.find_element(By.ID, f"sign-in-{member}").click()
+    submit(driver, driver.find_element(By.ID, f"sign-in-{member}"))
 
 
 def wait_for(driver, url, css, expected):
@@ -121,7 +134,7 @@ def main():
         driver.get(link)
         c.check(len(driver.find_elements(By.CSS_SELECTOR, "#posting-body mark")) > 0,
                 "the case page highlights the evidence in the text")
-        driver.find_element(By.ID, "claim").click()
+        submit(driver, driver.find_element(By.ID, "claim"))
         c.check("claimed" in (text(driver, "#status") or ""), "member A claims the case", text(driver, "#status"))
         shot(driver, "case.png")
         checked = [b.get_attribute("value") for b in driver.find_elements(By.CSS_SELECTOR, "input[name=category]")
@@ -131,7 +144,7 @@ def main():
         for box in driver.find_elements(By.CSS_SELECTOR, "input[name=category]"):
             if box.is_selected() != (box.get_attribute("value") == "off_platform_contact"):
                 box.click()
-        driver.find_element(By.ID, "confirm").click()
+        submit(driver, driver.find_element(By.ID, "confirm"))
         c.check((text(driver, "#resolution") or "").startswith("removed"),
                 "confirming closes the case as removed", text(driver, "#resolution"))
         c.check(wait_for(driver, f"{URL}/accounts/{CONTACT_AUTHOR}", "#strike-count", "1"),
@@ -155,17 +168,17 @@ def main():
         for box in driver.find_elements(By.CSS_SELECTOR, "input[name=category]"):
             if box.get_attribute("value") == "illegal_work" and not box.is_selected():
                 box.click()
-        driver.find_element(By.ID, "confirm").click()
+        submit(driver, driver.find_element(By.ID, "confirm"))
         account = f"{URL}/accounts/{MARKUP_AUTHOR}"
         c.check(wait_for(driver, account, "#level", "withdrawal_pending"),
                 "crime recruitment confirmed by A puts the account's withdrawal pending", text(driver, "#level"))
-        driver.find_element(By.ID, "confirm-withdrawal").click()
+        submit(driver, driver.find_element(By.ID, "confirm-withdrawal"))
         c.check("lead" in driver.page_source and text(driver, "#level") is None,
                 "A, not a lead, may not confirm it (403)", driver.page_source[:300])
-        driver.find_element(By.CSS_SELECTOR, "header form button").click()
+        submit(driver, driver.find_element(By.CSS_SELECTOR, "header form button"))
         sign_in(driver, "lead-b")
         driver.get(account)
-        driver.find_element(By.ID, "confirm-withdrawal").click()
+        submit(driver, driver.find_element(By.ID, "confirm-withdrawal"))
         c.check(wait_for(driver, account, "#level", "withdrawn"),
                 "lead B confirms the withdrawal A requested", text(driver, "#level"))
         c.check("lead-b" in (text(driver, "#audit") or ""), "the audit trail names lead B",
