@@ -452,6 +452,9 @@ impl<C: CaseStore, L: LedgerStore, R: ReportStore> SupportDesk<C, L, R> {
         for crossed in &reports.crossed {
             let epoch = reports.epochs.get(crossed).copied().unwrap_or_default();
             let room = MAX_RESOLUTIONS_PER_DECISION - resolutions.len();
+            if room == 0 {
+                break;
+            }
             let counted = self
                 .reports
                 .counted_reports(target, *crossed, epoch, room)
