@@ -19,21 +19,12 @@ pub struct MemoryCaseStore {
 }
 
 impl MemoryCaseStore {
-    /// A case store with an outbox of its own.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// A case store writing to `outbox`, which other memory stores may share.
     pub fn with_outbox(outbox: Arc<MemoryOutbox>) -> Self {
         MemoryCaseStore {
             cases: Mutex::default(),
             outbox,
         }
-    }
-
-    pub fn outbox(&self) -> &Arc<MemoryOutbox> {
-        &self.outbox
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Case, u64)>> {

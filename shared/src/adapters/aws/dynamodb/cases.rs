@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use super::outbox::outbox_put;
 use super::table::{
-    condition_failed, from_item, get_item, key, malformed, to_item, unavailable, Item,
+    condition_failed, from_item, get_item, key, malformed, to_item, transact, unavailable, Item,
     TTL_ATTRIBUTE,
 };
 use crate::adapters::aws::kms::{KmsSealer, Sealed};
@@ -148,24 +148,6 @@ impl DynamoCaseStore {
                 None => return Ok(summaries),
             }
         }
-    }
-
-    async fn transact(
-        &self,
-        operations: Vec<TransactWriteItem>,
-    ) -> Result<
-        (),
-        aws_sdk_dynamodb::error::SdkError<
-            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
-            aws_sdk_dynamodb::config::http::HttpResponse,
-        >,
-    > {
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(operations))
-            .send()
-            .await
-            .map(|_| ())
     }
 
     /// The operations that open `case`, for the transaction of the write that calls for it;
@@ -303,7 +285,7 @@ impl CaseStore for DynamoCaseStore {
         for message in outbox {
             operations.push(outbox_put(&self.table, message, summary.updated_at)?);
         }
-        match self.transact(operations).await {
+        match transact(&self.client, operations).await {
             Ok(()) => Ok(()),
             Err(e) if condition_failed(&e, 0) => Err(CaseWriteError::Changed),
             Err(e) => Err(unavailable("TransactWriteItems", DisplayErrorContext(e)).into()),
@@ -315,10 +297,7 @@ impl CaseStore for DynamoCaseStore {
             .iter()
             .map(|m| outbox_put(&self.table, m, at))
             .collect::<Result<Vec<_>, _>>()?;
-        if operations.is_empty() {
-            return Ok(());
-        }
-        self.transact(operations)
+        transact(&self.client, operations)
             .await
             .map_err(|e| unavailable("TransactWriteItems", DisplayErrorContext(e)))
     }

@@ -7,12 +7,11 @@
 //! transaction, and the messages are written again alone (same ids, so the same items).
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
-use aws_sdk_dynamodb::types::TransactWriteItem;
 use aws_sdk_dynamodb::Client;
 
 use super::cases::DynamoCaseStore;
 use super::outbox::outbox_put;
-use super::table::{condition_failed, unavailable};
+use super::table::{condition_failed, transact, unavailable};
 use crate::clock::Clock;
 use crate::outbox::OutboxMessage;
 use crate::screening::{ScreeningRecorder, Submission};
@@ -43,19 +42,6 @@ impl DynamoScreeningRecorder {
         self.cases = Some(cases);
         self
     }
-
-    async fn transact(&self, operations: Vec<TransactWriteItem>) -> Result<(), StoreError> {
-        if operations.is_empty() {
-            return Ok(());
-        }
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(operations))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| unavailable("TransactWriteItems", DisplayErrorContext(e)))
-    }
 }
 
 impl ScreeningRecorder for DynamoScreeningRecorder {
@@ -74,28 +60,23 @@ impl ScreeningRecorder for DynamoScreeningRecorder {
             .cases
             .as_ref()
             .and_then(|cases| Some((cases, Case::for_verdict(submission, verdict, now)?)));
+        let failed = |e| unavailable("TransactWriteItems", DisplayErrorContext(e));
         let Some((cases, case)) = case else {
-            return self.transact(puts).await;
+            return transact(&self.client, puts).await.map_err(failed);
         };
         let mut operations = cases.open_operations(&case).await?;
         operations.extend(puts.iter().cloned());
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(operations))
-            .send()
-            .await;
-        match result {
-            Ok(_) => {
+        match transact(&self.client, operations).await {
+            Ok(()) => {
                 log_opening(&case, true);
                 Ok(())
             }
             // The case is open already (operation 0 is its guarded put): a retry.
             Err(e) if condition_failed(&e, 0) => {
                 log_opening(&case, false);
-                self.transact(puts).await
+                transact(&self.client, puts).await.map_err(failed)
             }
-            Err(e) => Err(unavailable("TransactWriteItems", DisplayErrorContext(e))),
+            Err(e) => Err(failed(e)),
         }
     }
 }

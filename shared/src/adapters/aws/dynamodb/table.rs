@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TimeToLiveSpecification,
+    TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
@@ -135,15 +135,31 @@ pub(crate) async fn get_item(
         .map_err(|e| unavailable("GetItem", DisplayErrorContext(e)))
 }
 
+/// Why a `TransactWriteItems` failed, as the SDK says it: [`condition_failed`] reads it.
+pub(crate) type TransactError = aws_sdk_dynamodb::error::SdkError<
+    TransactWriteItemsError,
+    aws_sdk_dynamodb::config::http::HttpResponse,
+>;
+
+/// Writes `operations` in one `TransactWriteItems`; no operations, no call.
+pub(crate) async fn transact(
+    client: &Client,
+    operations: Vec<TransactWriteItem>,
+) -> Result<(), TransactError> {
+    if operations.is_empty() {
+        return Ok(());
+    }
+    client
+        .transact_write_items()
+        .set_transact_items(Some(operations))
+        .send()
+        .await
+        .map(|_| ())
+}
+
 /// Whether the transaction was cancelled because the operation at `index` failed its
 /// condition.
-pub(crate) fn condition_failed(
-    error: &aws_sdk_dynamodb::error::SdkError<
-        TransactWriteItemsError,
-        aws_sdk_dynamodb::config::http::HttpResponse,
-    >,
-    index: usize,
-) -> bool {
+pub(crate) fn condition_failed(error: &TransactError, index: usize) -> bool {
     match error.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
             cancelled
