@@ -192,6 +192,25 @@ impl CaseStoreConfig {
     }
 }
 
+#[cfg(feature = "aws")]
+impl CaseStoreConfig {
+    /// The case store these settings describe, in `table`: what every function that opens
+    /// or works cases builds at cold start.
+    pub fn store(
+        &self,
+        dynamodb: aws_sdk_dynamodb::Client,
+        kms: aws_sdk_kms::Client,
+        table: impl Into<String>,
+    ) -> crate::adapters::aws::DynamoCaseStore {
+        crate::adapters::aws::DynamoCaseStore::new(
+            dynamodb,
+            table,
+            crate::adapters::aws::KmsSealer::new(kms, self.key_id.clone()),
+            self.retention_days,
+        )
+    }
+}
+
 /// Settings of the screen-submission function: a verdict's alert and automatic strikes are
 /// written to the table's outbox, with the case a `review` or `hide` opens for support.
 #[cfg(feature = "model")]

@@ -331,6 +331,20 @@ impl Stack {
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// A member's view of an account (`GET /api/accounts/{user}`), answered 200.
+    async fn account(&self, user: &str, member: &str) -> Value {
+        let (status, account) = self
+            .call(
+                Method::GET,
+                &format!("/api/accounts/{user}"),
+                Some(member),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{account}");
+        account
+    }
+
     async fn case_id_of(&self, submission_id: &str) -> String {
         self.cases
             .queue()
@@ -504,14 +518,7 @@ async fn every_console_action_works_through_the_api_against_moto() {
 
     // user-escalation takes the strike; the account shows it.
     s.deliver().await;
-    let (_, account) = s
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{CONTACT_AUTHOR}"),
-            Some("agent-a"),
-            None,
-        )
-        .await;
+    let account = s.account(CONTACT_AUTHOR, "agent-a").await;
     let active = account["standing"]["active_strikes"]
         .as_array()
         .unwrap()
@@ -531,14 +538,7 @@ async fn every_console_action_works_through_the_api_against_moto() {
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
     s.deliver().await;
-    let (_, account) = s
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{CONTACT_AUTHOR}"),
-            Some("agent-a"),
-            None,
-        )
-        .await;
+    let account = s.account(CONTACT_AUTHOR, "agent-a").await;
     assert_eq!(
         account["standing"]["active_strikes"]
             .as_array()
@@ -582,14 +582,7 @@ async fn every_console_action_works_through_the_api_against_moto() {
         "{revocations:?}"
     );
     s.deliver().await;
-    let (_, crime_author) = s
-        .call(
-            Method::GET,
-            "/api/accounts/client-0999",
-            Some("agent-a"),
-            None,
-        )
-        .await;
+    let crime_author = s.account("client-0999", "agent-a").await;
     assert_eq!(
         crime_author["standing"]["active_strikes"]
             .as_array()
@@ -663,14 +656,7 @@ async fn every_console_action_works_through_the_api_against_moto() {
         .iter()
         .all(|r| r["decision"] == "confirmed" && r["decided_by"] == "agent-a"));
     s.deliver().await;
-    let (_, target) = s
-        .call(
-            Method::GET,
-            "/api/accounts/client-4410",
-            Some("agent-a"),
-            None,
-        )
-        .await;
+    let target = s.account("client-4410", "agent-a").await;
     assert!(
         !target["standing"]["active_strikes"]
             .as_array()
@@ -887,14 +873,7 @@ async fn two_members_confirm_a_withdrawal_and_one_member_twice_is_refused() {
         .await;
     assert_eq!(status, StatusCode::OK);
     s.deliver().await;
-    let (_, account) = s
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{CONTACT_AUTHOR}"),
-            Some("lead-b"),
-            None,
-        )
-        .await;
+    let account = s.account(CONTACT_AUTHOR, "lead-b").await;
     assert_eq!(account["standing"]["level"], "withdrawal_pending");
     assert_eq!(
         account["standing"]["pending_withdrawal"]["requested_by"],
@@ -915,14 +894,7 @@ async fn two_members_confirm_a_withdrawal_and_one_member_twice_is_refused() {
     assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
     assert_eq!(sent["decided_by"], "lead-b");
     s.deliver().await;
-    let (_, account) = s
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{CONTACT_AUTHOR}"),
-            Some("lead-a"),
-            None,
-        )
-        .await;
+    let account = s.account(CONTACT_AUTHOR, "lead-a").await;
     assert_eq!(account["standing"]["level"], "withdrawn");
     let audit = account["standing"]["history"].as_array().unwrap();
     assert_eq!(audit.last().unwrap()["actor"], "lead-b");
@@ -947,14 +919,7 @@ async fn two_members_confirm_a_withdrawal_and_one_member_twice_is_refused() {
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     s.deliver().await;
-    let (_, account) = s
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{CONTACT_AUTHOR}"),
-            Some("lead-a"),
-            None,
-        )
-        .await;
+    let account = s.account(CONTACT_AUTHOR, "lead-a").await;
     assert_eq!(account["standing"]["level"], "good_standing");
 }
 
@@ -993,14 +958,7 @@ async fn a_double_submitted_decision_gives_one_strike_and_one_case_resolved() {
         1
     );
     s.deliver().await;
-    let (_, account) = s
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{CONTACT_AUTHOR}"),
-            Some("agent-a"),
-            None,
-        )
-        .await;
+    let account = s.account(CONTACT_AUTHOR, "agent-a").await;
     assert_eq!(
         account["standing"]["active_strikes"]
             .as_array()
@@ -1107,14 +1065,7 @@ async fn a_decisions_messages_wait_in_the_outbox_and_survive_a_crash_before_publ
         (Some("violation_confirmed"), Some("agent-a"))
     );
     s.deliver().await;
-    let (_, account) = s
-        .call(
-            Method::GET,
-            &format!("/api/accounts/{CONTACT_AUTHOR}"),
-            Some("agent-a"),
-            None,
-        )
-        .await;
+    let account = s.account(CONTACT_AUTHOR, "agent-a").await;
     assert_eq!(
         account["standing"]["active_strikes"]
             .as_array()

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use anshin_core::adapters::aws::{DynamoCaseStore, DynamoReportStore, KmsSealer};
+use anshin_core::adapters::aws::DynamoReportStore;
 use anshin_core::clock::SystemClock;
 use anshin_core::config::ReportConfig;
 use anshin_core::reports::ReportDesk;
@@ -22,11 +22,10 @@ async fn main() -> Result<(), Error> {
     let screener = config.screener.load()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let cases = DynamoCaseStore::new(
+    let cases = config.cases.store(
         dynamodb.clone(),
-        config.table.clone(),
-        KmsSealer::new(aws_sdk_kms::Client::new(&aws), config.cases.key_id),
-        config.cases.retention_days,
+        aws_sdk_kms::Client::new(&aws),
+        &config.table,
     );
     let desk = ReportDesk::new(
         DynamoReportStore::new(dynamodb, config.table).opening_cases(cases),

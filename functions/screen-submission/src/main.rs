@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use anshin_core::adapters::aws::{DynamoCaseStore, DynamoScreeningRecorder, KmsSealer};
+use anshin_core::adapters::aws::DynamoScreeningRecorder;
 use anshin_core::clock::SystemClock;
 use anshin_core::config::ScreenConfig;
 use anshin_core::screening::ScreenDesk;
@@ -24,11 +24,10 @@ async fn main() -> Result<(), Error> {
     let screener = config.screening.load()?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let cases = DynamoCaseStore::new(
+    let cases = config.cases.store(
         dynamodb.clone(),
-        config.table.clone(),
-        KmsSealer::new(aws_sdk_kms::Client::new(&aws), config.cases.key_id),
-        config.cases.retention_days,
+        aws_sdk_kms::Client::new(&aws),
+        &config.table,
     );
     let desk = ScreenDesk::new(
         screener,

@@ -6,9 +6,7 @@
 
 use std::sync::Arc;
 
-use anshin_core::adapters::aws::{
-    DynamoCaseStore, DynamoLedgerStore, DynamoReportStore, KmsSealer,
-};
+use anshin_core::adapters::aws::{DynamoCaseStore, DynamoLedgerStore, DynamoReportStore};
 use anshin_core::clock::SystemClock;
 use anshin_core::config::{ConsoleConfig, ConsoleIdentity};
 use anshin_core::support::SupportDesk;
@@ -36,11 +34,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let desk = SupportDesk::new(
-        DynamoCaseStore::new(
+        config.cases.store(
             dynamodb.clone(),
-            config.table.clone(),
-            KmsSealer::new(aws_sdk_kms::Client::new(&aws), config.cases.key_id),
-            config.cases.retention_days,
+            aws_sdk_kms::Client::new(&aws),
+            &config.table,
         ),
         DynamoLedgerStore::new(dynamodb.clone(), config.table.clone()),
         DynamoReportStore::new(dynamodb, config.table),

@@ -32,8 +32,8 @@ use serde::{Deserialize, Serialize};
 
 use super::outbox::outbox_put;
 use super::table::{
-    condition_failed, from_item, get_item, key, malformed, to_item, transact, unavailable, Item,
-    TTL_ATTRIBUTE,
+    condition_failed, from_item, get_item, key, malformed, query_all, to_item, transact,
+    unavailable, Item, TTL_ATTRIBUTE,
 };
 use crate::adapters::aws::kms::{KmsSealer, Sealed};
 use crate::clock::{Timestamp, SECONDS_PER_DAY};
@@ -126,28 +126,18 @@ impl DynamoCaseStore {
     }
 
     async fn query(&self, pk: String) -> Result<Vec<CaseSummary>, StoreError> {
-        let mut summaries = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| unavailable("Query", DisplayErrorContext(e)))?;
-            for item in page.items.unwrap_or_default() {
-                summaries.push(from_item::<IndexItem>(item)?.summary);
-            }
-            match page.last_evaluated_key {
-                Some(next) => start = Some(next),
-                None => return Ok(summaries),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .consistent_read(true);
+        query_all(query)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<IndexItem>(item).map(|i| i.summary))
+            .collect()
     }
 
     /// The operations that open `case`, for the transaction of the write that calls for it;

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use super::cases::DynamoCaseStore;
 use super::outbox::outbox_put;
 use super::table::{
-    condition_failed, from_item, get_item, key, malformed, to_item, unavailable, Item,
+    condition_failed, from_item, get_item, key, malformed, query_all, to_item, unavailable, Item,
     TTL_ATTRIBUTE,
 };
 use crate::policy::reports::ReporterStats;
@@ -230,42 +230,30 @@ impl ReportStore for DynamoReportStore {
         epoch: u32,
         limit: usize,
     ) -> Result<Vec<CountedReport>, StoreError> {
-        let mut counted = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :marks)")
-                .filter_expression("#epoch = :epoch")
-                .expression_attribute_names("#epoch", "epoch")
-                .expression_attribute_values(":pk", s(target_pk(target_user_id)))
-                .expression_attribute_values(":marks", s(format!("MARK#{}#", category.id())))
-                .expression_attribute_values(":epoch", n(epoch))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| unavailable("Query", DisplayErrorContext(e)))?;
-            for item in page.items.unwrap_or_default() {
+        let marks = format!("MARK#{}#", category.id());
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :marks)")
+            .filter_expression("#epoch = :epoch")
+            .expression_attribute_names("#epoch", "epoch")
+            .expression_attribute_values(":pk", s(target_pk(target_user_id)))
+            .expression_attribute_values(":marks", s(&marks))
+            .expression_attribute_values(":epoch", n(epoch))
+            .consistent_read(true);
+        let mut counted = query_all(query)
+            .await?
+            .into_iter()
+            .map(|item| {
                 let item: MarkItem = from_item(item)?;
-                let reporter_id = item
-                    .sk
-                    .strip_prefix(&format!("MARK#{}#", category.id()))
-                    .unwrap_or_default()
-                    .to_owned();
-                counted.push(CountedReport {
-                    reporter_id,
+                Ok(CountedReport {
+                    reporter_id: item.sk.strip_prefix(&marks).unwrap_or_default().to_owned(),
                     report_id: item.report_id,
                     weight: item.mark.weight,
-                });
-            }
-            match page.last_evaluated_key {
-                Some(next) => start = Some(next),
-                None => break,
-            }
-        }
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         sort_heaviest_first(&mut counted);
         counted.truncate(limit);
         Ok(counted)

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
@@ -133,6 +134,25 @@ pub(crate) async fn get_item(
         .await
         .map(|o| o.item)
         .map_err(|e| unavailable("GetItem", DisplayErrorContext(e)))
+}
+
+/// Every item `query` matches, page after page (a `Query` answers at most 1 MB at a time).
+pub(crate) async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
+    let mut items = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let page = query
+            .clone()
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(|e| unavailable("Query", DisplayErrorContext(e)))?;
+        items.extend(page.items.unwrap_or_default());
+        match page.last_evaluated_key {
+            Some(next) => start = Some(next),
+            None => return Ok(items),
+        }
+    }
 }
 
 /// Why a `TransactWriteItems` failed, as the SDK says it: [`condition_failed`] reads it.
