@@ -49,6 +49,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+# Bit-for-bit retraining (what --check asks) needs the same floating-point kernels wherever it
+# runs: OpenBLAS picks its kernels by CPU, and on an AVX-512 machine its last bits differ from
+# the AVX2 (Haswell) kernels the shipped model was trained with, enough to change the Platt
+# calibration in the sixth decimal and so the model's hash. Set before numpy loads OpenBLAS;
+# the fitting workers inherit it.
+os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+
 import numpy as np
 import onnx
 from joblib import Parallel, delayed
