@@ -4,6 +4,11 @@
                                    and the alerts SNS received printed
     infra/local-loop.sh --e2e      the end-to-end scenario, each step asserted
                                    (tests/run.sh runs this after `cargo test`)
+    infra/local-loop.sh --console  the same, then support's console on
+                                   http://127.0.0.1:<port> with a queue filled by the demo
+                                   submissions, until Ctrl-C
+    infra/local-loop.sh --browser  the console in headless Chromium, asserted
+                                   (tests/browser/console_test.py; tests/run.sh runs it)
 
 What it does: starts moto (tests/moto_server.py) on a free loopback port, creates the table
 (with its sweep index and stream) and the alert, escalation and resolution topics there,
@@ -22,7 +27,9 @@ Two event sources are emulated here, as AWS would run them:
 - SNS → a subscribed function: moto does not deliver SNS messages to a local function, so
   the end-to-end scenario takes the `violation_confirmed` that outbox-publisher published
   to the escalation topic from moto, wraps it as an SNS event the way Lambda does, and
-  invokes user-escalation with it.
+  invokes user-escalation with it. With the console up, a thread does both all the time:
+  the stream through outbox-publisher, then every new command and resolution to
+  user-escalation and report-intake.
 """
 
 import argparse
@@ -32,6 +39,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -41,6 +49,12 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 FUNCTIONS = ("screen-submission", "report-intake", "user-escalation", "outbox-publisher")
+# --- support console (issue 12) ---
+CONSOLE = "support-console"
+# The test members the console's local issuer signs tokens for: two support members, two
+# leads (the two-person rule), and one in no group (403).
+CONSOLE_MEMBERS = "member-a:support,member-b:support,lead-b:support+lead,lead-c:support+lead,visitor-d:"
+# --- end support console ---
 REGION = "us-east-1"
 # Fixtures whose order matters (a revocation needs its violation, a resolution its
 # report); the rest of each folder follows in name order, malformed ones last.
@@ -170,6 +184,10 @@ class Emulator:
                 QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
             self.recorders[topic] = (queue_url, [])
+        # --- support console (issue 12): the key that seals case text ---
+        self.case_key = boto3.client("kms", **kw).create_key(Description="anshin local")[
+            "KeyMetadata"]["KeyId"]
+        # --- end support console ---
         # The same key schema, sweep index, stream and TTL attribute as infra/template.yaml.
         self.dynamodb.create_table(
             TableName=self.table,
@@ -251,6 +269,10 @@ class Emulator:
             ANSHIN_ESCALATION_TOPIC_ARN=self.escalation_topic,
             ANSHIN_RESOLUTION_TOPIC_ARN=self.resolution_topic,
             ANSHIN_TABLE=self.table,
+            # --- support console (issue 12) ---
+            ANSHIN_CASE_KEY_ID=self.case_key,
+            ANSHIN_CONSOLE_LOCAL_MEMBERS=CONSOLE_MEMBERS,
+            # --- end support console ---
         )
         return env
 
@@ -285,16 +307,17 @@ class Emulator:
 class Functions:
     """One `cargo lambda watch` per function, and `cargo lambda invoke` against it."""
 
-    def __init__(self, processes, env):
+    def __init__(self, processes, env, names=FUNCTIONS):
         self.processes = processes
         self.env = env
         self.ports = {}
+        self.names = names
 
     def build(self):
         # The watcher runs `cargo run --manifest-path functions/<name>/Cargo.toml --bin
         # <name>`: the dev profile with that package's features alone. Building the same
         # way first makes its build a no-op and keeps compile time out of invocations.
-        for name in FUNCTIONS:
+        for name in self.names:
             started = time.monotonic()
             subprocess.run(
                 ["cargo", "build", "--quiet", "--manifest-path", f"functions/{name}/Cargo.toml",
@@ -305,12 +328,15 @@ class Functions:
             log(f"built {name} in {time.monotonic() - started:.1f}s")
 
     def start(self):
-        for name in FUNCTIONS:
+        for name in self.names:
             port = free_port()
             proc, log_file = self.processes.start(
                 f"watch-{name}",
                 ["cargo", "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port",
-                 str(port), "--ignore-changes", "--manifest-path", f"functions/{name}/Cargo.toml"],
+                 str(port), "--ignore-changes", "--manifest-path", f"functions/{name}/Cargo.toml",
+                 # The binary named makes it the watcher's default function, so that HTTP
+                 # requests to / reach it (the console's pages link from the root).
+                 "--bin", name],
                 env=self.env,
             )
             wait_until(lambda: port_open(port), f"cargo lambda watch for {name}", START_TIMEOUT_S,
@@ -581,10 +607,94 @@ def check_logs_carry_no_user_text(c, emulator, functions):
             f"{len(leaks)} run(s) of user text found in the functions' logs")
 
 
+# --- support console (issue 12) ---------------------------------------------------------
+
+class Delivery:
+    """What AWS does on its own while the console is up, in a thread: the table's stream
+    through outbox-publisher (a decision's messages wait in the outbox until then), and
+    what SNS does and moto does not: each new message of the escalation and
+    report-resolution topics given to the subscribed function, wrapped as Lambda wraps
+    SNS. What those functions write to the outbox goes out on the next round."""
+
+    def __init__(self, emulator, functions):
+        self.emulator = emulator
+        self.functions = functions
+        self.done = {emulator.escalation_topic: 0, emulator.resolution_topic: 0}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def pump(self):
+        ok, relayed = relay(self.emulator, self.functions)
+        if relayed is not None:
+            log(f"outbox-publisher <- stream batch: {short(relayed, 200) if ok else relayed}")
+        targets = ((self.emulator.resolution_topic, "report-intake"),
+                   (self.emulator.escalation_topic, "user-escalation"))
+        for topic, function in targets:
+            sent = self.emulator.sent(topic)
+            for notification in sent[self.done[topic]:]:
+                ok, answer = self.functions.invoke(function, payload=lambda_sns_event(topic, notification))
+                log(f"delivered {json.loads(notification['message']).get('type')} to {function}: "
+                    f"{'ok' if ok else short(answer, 200)}")
+            self.done[topic] = len(sent)
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                self.pump()
+            except Exception as e:  # keep delivering; the log says what failed
+                log(f"delivery failed: {e}")
+            self.stop.wait(0.5)
+
+
+def console_url(functions):
+    return f"http://127.0.0.1:{functions.ports[CONSOLE]}"
+
+
+def fill_queue(functions):
+    """The demo submissions through screen-submission (review and hide open cases), and
+    three users' reports that push one account over its threshold (a report case)."""
+    for path in sorted((EVENTS / "screen-submission").glob("*.json")):
+        ok, answer = functions.invoke("screen-submission", data_file=path)
+        log(f"screened {path.name}: {answer.get('decision') if ok and isinstance(answer, dict) else short(answer, 200)}")
+    for i, reporter in enumerate(["worker-7001", "worker-7002", "worker-7003"]):
+        report = {"type": "report", "reporter_id": reporter, "reporter_account_created_at": 1600000000,
+                  "target_user_id": "client-4410", "category": "harassment",
+                  "description": "修正依頼のたびに暴言が続きます。", "report_id": f"rep-local-{i}"}
+        functions.invoke("report-intake", payload=report)
+
+
+def run_console(emulator, functions, browser):
+    fill_queue(functions)
+    delivery = Delivery(emulator, functions)
+    delivery.thread.start()
+    url = console_url(functions)
+    try:
+        if browser:
+            # Screenshots go to target/screenshots unless told otherwise (README's are
+            # refreshed with ANSHIN_SCREENSHOT_DIR=docs/screenshots).
+            env = dict(os.environ, ANSHIN_CONSOLE_URL=url)
+            env.setdefault("ANSHIN_SCREENSHOT_DIR", str(ROOT / "target" / "screenshots"))
+            return subprocess.run([sys.executable, str(ROOT / "tests" / "browser" / "console_test.py")],
+                                  cwd=ROOT, env=env).returncode
+        print(f"\nsupport console: {url}  (sign in as one of: {CONSOLE_MEMBERS})", flush=True)
+        print("Ctrl-C stops everything.", flush=True)
+        while True:
+            time.sleep(3600)
+    finally:
+        delivery.stop.set()
+        delivery.thread.join(timeout=5)
+
+# --- end support console -----------------------------------------------------------------
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--e2e", action="store_true",
                         help="run the end-to-end scenario and assert each step")
+    parser.add_argument("--console", action="store_true",
+                        help="serve support's console on a queue filled by the demo submissions")
+    parser.add_argument("--browser", action="store_true",
+                        help="drive the console in headless Chromium (tests/browser/console_test.py)")
     args = parser.parse_args()
 
     log_dir = ROOT / "target" / "local-loop"
@@ -605,9 +715,13 @@ def main():
                    proc, moto_log)
         log(f"moto on {endpoint}")
         emulator = Emulator(endpoint, f"{os.getpid()}-{int(time.time())}")
-        functions = Functions(processes, emulator.function_env())
+        console = args.console or args.browser
+        names = FUNCTIONS + ((CONSOLE,) if console else ())
+        functions = Functions(processes, emulator.function_env(), names)
         functions.build()
         functions.start()
+        if console:
+            return run_console(emulator, functions, args.browser)
         if args.e2e:
             checks, elapsed = run_e2e(emulator, functions)
             print(f"e2e scenario took {elapsed:.1f}s ({time.monotonic() - total:.1f}s with start-up)")

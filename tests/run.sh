@@ -43,3 +43,17 @@ echo "tests/run.sh: cfn-lint and checkov on infra/template.yaml" >&2
 stop_moto
 echo "tests/run.sh: end-to-end through cargo lambda watch (infra/local-loop.sh --e2e)" >&2
 PATH="$venv/bin:$PATH" "$venv/bin/python" infra/local_loop.py --e2e
+
+# --- support console (issue 12) ---
+# The console in a real headless Chromium, through the local loop: Debian's chromium and
+# chromedriver, installed here when missing (root on this machine and in CI).
+# A CJK font too, so that the pages (and their screenshots) show Japanese.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
+   || [ -z "$(fc-list :lang=ja 2>/dev/null)" ]; then
+  echo "tests/run.sh: installing chromium, chromium-driver and fonts-noto-cjk" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
+fi
+echo "tests/run.sh: support console in headless Chromium (infra/local-loop.sh --browser)" >&2
+PATH="$venv/bin:$PATH" "$venv/bin/python" infra/local_loop.py --browser
+# --- end support console ---

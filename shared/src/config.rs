@@ -20,6 +20,22 @@ pub const RESOLUTION_TOPIC_ARN_VAR: &str = "ANSHIN_RESOLUTION_TOPIC_ARN";
 /// Environment variable naming the DynamoDB table: ledger, reports and outbox.
 pub const TABLE_VAR: &str = "ANSHIN_TABLE";
 
+/// Environment variable with the KMS key (id, ARN or alias) that seals case text.
+pub const CASE_KEY_ID_VAR: &str = "ANSHIN_CASE_KEY_ID";
+/// Environment variable: days a closed case (its text included) is kept; default 180.
+pub const CASE_RETENTION_DAYS_VAR: &str = "ANSHIN_CASE_RETENTION_DAYS";
+/// The console's token issuer (Cognito: `https://cognito-idp.<region>.amazonaws.com/<pool>`).
+pub const CONSOLE_ISSUER_VAR: &str = "ANSHIN_CONSOLE_ISSUER";
+/// The audience the console's tokens must name (Cognito: the app client id).
+pub const CONSOLE_AUDIENCE_VAR: &str = "ANSHIN_CONSOLE_AUDIENCE";
+/// Where the issuer's keys are; default `<issuer>/.well-known/jwks.json`.
+pub const CONSOLE_JWKS_URL_VAR: &str = "ANSHIN_CONSOLE_JWKS_URL";
+/// The claim that lists a member's groups; default `cognito:groups`.
+pub const CONSOLE_GROUPS_CLAIM_VAR: &str = "ANSHIN_CONSOLE_GROUPS_CLAIM";
+/// Local loop only: test members (`id:group+group,…`) the console signs tokens for itself.
+/// Never set by the template; refused together with an issuer.
+pub const CONSOLE_LOCAL_MEMBERS_VAR: &str = "ANSHIN_CONSOLE_LOCAL_MEMBERS";
+
 /// Environment variable naming a model manifest (`manifest.json`, the model file named in
 /// it beside it) that replaces the embedded model; `off` screens on rules alone.
 pub const MODEL_PATH_VAR: &str = "ANSHIN_MODEL_PATH";
@@ -43,6 +59,8 @@ fn required_var(name: &'static str) -> Result<String, ConfigError> {
 pub enum ConfigError {
     #[error("{0} is not set")]
     Missing(&'static str),
+    #[error("{0} {1}")]
+    Invalid(&'static str, &'static str),
     #[error(transparent)]
     Policy(#[from] PolicyError),
     #[cfg(feature = "model")]
@@ -146,13 +164,61 @@ impl ScreeningSetup {
     }
 }
 
+/// How support's cases are kept (in the function's table): the key that seals their text,
+/// how long a closed one stays.
+#[derive(Debug, Clone)]
+pub struct CaseStoreConfig {
+    pub key_id: String,
+    pub retention_days: u64,
+}
+
+impl CaseStoreConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let retention_days = match optional_var(CASE_RETENTION_DAYS_VAR) {
+            None => crate::support::store::DEFAULT_RETENTION_DAYS,
+            Some(days) => days
+                .parse::<u64>()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or(ConfigError::Invalid(
+                    CASE_RETENTION_DAYS_VAR,
+                    "must be a whole number of days, 1 to 3650",
+                ))?,
+        };
+        Ok(CaseStoreConfig {
+            key_id: required_var(CASE_KEY_ID_VAR)?,
+            retention_days,
+        })
+    }
+}
+
+#[cfg(feature = "aws")]
+impl CaseStoreConfig {
+    /// The case store these settings describe, in `table`: what every function that opens
+    /// or works cases builds at cold start.
+    pub fn store(
+        &self,
+        dynamodb: aws_sdk_dynamodb::Client,
+        kms: aws_sdk_kms::Client,
+        table: impl Into<String>,
+    ) -> crate::adapters::aws::DynamoCaseStore {
+        crate::adapters::aws::DynamoCaseStore::new(
+            dynamodb,
+            table,
+            crate::adapters::aws::KmsSealer::new(kms, self.key_id.clone()),
+            self.retention_days,
+        )
+    }
+}
+
 /// Settings of the screen-submission function: a verdict's alert and automatic strikes are
-/// written to the table's outbox.
+/// written to the table's outbox, with the case a `review` or `hide` opens for support.
 #[cfg(feature = "model")]
 #[derive(Debug, Clone)]
 pub struct ScreenConfig {
     pub screening: ScreeningSetup,
     pub table: String,
+    pub cases: CaseStoreConfig,
 }
 
 #[cfg(feature = "model")]
@@ -161,6 +227,70 @@ impl ScreenConfig {
         Ok(ScreenConfig {
             screening: ScreeningSetup::from_env(),
             table: required_var(TABLE_VAR)?,
+            cases: CaseStoreConfig::from_env()?,
+        })
+    }
+}
+
+/// How the console learns who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleIdentity {
+    /// Tokens from an OIDC issuer (Cognito in the template), keys from its JWKS.
+    Issuer {
+        issuer: String,
+        audience: String,
+        jwks_url: String,
+        groups_claim: String,
+    },
+    /// The local loop: the console signs tokens for these test members itself.
+    Local { members: Vec<String> },
+}
+
+/// Settings of the support-console function: its decisions and commands go to the table's
+/// outbox, so it publishes to no topic itself.
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    pub policy: PolicySource,
+    pub table: String,
+    pub cases: CaseStoreConfig,
+    pub identity: ConsoleIdentity,
+}
+
+impl ConsoleConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let identity = match (
+            optional_var(CONSOLE_ISSUER_VAR),
+            optional_var(CONSOLE_LOCAL_MEMBERS_VAR),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    CONSOLE_LOCAL_MEMBERS_VAR,
+                    "must not be set together with an issuer",
+                ))
+            }
+            (Some(issuer), None) => ConsoleIdentity::Issuer {
+                jwks_url: optional_var(CONSOLE_JWKS_URL_VAR).unwrap_or_else(|| {
+                    format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'))
+                }),
+                audience: required_var(CONSOLE_AUDIENCE_VAR)?,
+                groups_claim: optional_var(CONSOLE_GROUPS_CLAIM_VAR)
+                    .unwrap_or_else(|| "cognito:groups".to_owned()),
+                issuer,
+            },
+            (None, Some(members)) => ConsoleIdentity::Local {
+                members: members
+                    .split(',')
+                    .map(|m| m.trim().to_owned())
+                    .filter(|m| !m.is_empty())
+                    .collect(),
+            },
+            (None, None) => return Err(ConfigError::Missing(CONSOLE_ISSUER_VAR)),
+        };
+        Ok(ConsoleConfig {
+            policy: PolicySource::from_env(),
+            table: required_var(TABLE_VAR)?,
+            cases: CaseStoreConfig::from_env()?,
+            identity,
         })
     }
 }
@@ -188,6 +318,7 @@ pub struct ReportConfig {
     /// The reported submission is screened as screen-submission would (no shadow here).
     pub screener: ScreenerSource,
     pub table: String,
+    pub cases: CaseStoreConfig,
 }
 
 #[cfg(feature = "model")]
@@ -196,6 +327,7 @@ impl ReportConfig {
         Ok(ReportConfig {
             screener: ScreeningSetup::from_env().active,
             table: required_var(TABLE_VAR)?,
+            cases: CaseStoreConfig::from_env()?,
         })
     }
 }

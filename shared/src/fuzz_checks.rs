@@ -112,7 +112,8 @@ pub fn command(data: &[u8]) {
             assert!(
                 matches!(
                     command.command_type(),
-                    EscalationCommandType::ViolationConfirmed | EscalationCommandType::StandingQuery
+                    EscalationCommandType::ViolationConfirmed
+                        | EscalationCommandType::StandingQuery
                 ),
                 "a command in a support member's name came through the direct invocation"
             );

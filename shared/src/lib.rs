@@ -27,6 +27,8 @@
 //!   support and confirms automatic strikes.
 //! - [`escalation`]: confirmed violations → strikes → the account ladder, exactly once.
 //! - [`reports`]: users' reports — intake, weighing, brigading, thresholds, resolution.
+//! - [`support`]: support's desk — cases from verdicts and report crossings, decisions
+//!   under the signed-in member's name, outcomes back to the platform.
 //!
 //! **Edges** — [`adapters`] (memory and AWS implementations of the ports), [`config`]
 //! (the environment, read once at cold start), [`offline`] (evaluation and training
@@ -57,6 +59,7 @@ pub mod violation;
 pub mod escalation;
 pub mod reports;
 pub mod screening;
+pub mod support;
 
 // Edges
 pub mod adapters;

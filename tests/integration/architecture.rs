@@ -19,7 +19,10 @@ const LAYERS: [(&str, &[&str]); 5] = [
     ),
     ("policy", &["policy"]),
     ("messages", &["verdict", "violation", "alert", "outbox"]),
-    ("contexts", &["screening", "escalation", "reports"]),
+    (
+        "contexts",
+        &["screening", "escalation", "reports", "support"],
+    ),
     ("edges", &["adapters", "config", "offline", "fuzz_checks"]),
 ];
 

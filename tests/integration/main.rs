@@ -15,5 +15,6 @@ mod report_suite;
 mod screen_submission_handler;
 mod sns_alerts;
 mod support;
+mod support_console;
 mod threats;
 mod user_escalation_handler;

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use anshin_core::adapters::memory::{
-    InProcessPublisher, MemoryLedgerStore, MemoryOutbox, MemoryPublisher, MemoryReportStore,
+    InProcessPublisher, MemoryCaseStore, MemoryLedgerStore, MemoryOutbox, MemoryPublisher,
+    MemoryReportStore,
 };
 use anshin_core::clock::SystemClock;
 use anshin_core::escalation::AccountStanding;
@@ -13,6 +14,7 @@ use anshin_core::outbox::OutboxRelay;
 use anshin_core::policy::Policy;
 use anshin_core::reports::{ReportDesk, ReportStore};
 use anshin_core::screening::Screener;
+use anshin_core::support::{CaseOrigin, CaseStore};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use report_intake::handle;
 use serde_json::Value;
@@ -57,9 +59,11 @@ const SEQUENCE: [(&str, Result<(), &str>); 4] = [
     ("sns-resolution-rejected.json", Err("Conflict")),
 ];
 
-/// The report desk on memory stores, with user-escalation behind its outbox.
+/// The report desk on memory stores, with user-escalation behind its outbox and support's
+/// cases beside it.
 struct LocalDesk {
     desk: Arc<ReportDesk<MemoryReportStore>>,
+    cases: Arc<MemoryCaseStore>,
     relay: OutboxRelay<Arc<MemoryOutbox>, InProcessPublisher<MemoryLedgerStore, MemoryReportStore>>,
     escalator: Arc<Escalator<MemoryLedgerStore>>,
 }
@@ -88,8 +92,9 @@ fn desk() -> LocalDesk {
         Arc::clone(&policy),
         Arc::new(SystemClock),
     ));
+    let cases = Arc::new(MemoryCaseStore::with_outbox(Arc::clone(&outbox)));
     let desk = Arc::new(ReportDesk::new(
-        MemoryReportStore::with_outbox(Arc::clone(&outbox)),
+        MemoryReportStore::with_outbox(Arc::clone(&outbox)).opening_cases(Arc::clone(&cases)),
         Screener::new(policy),
         Arc::new(SystemClock),
     ));
@@ -103,6 +108,7 @@ fn desk() -> LocalDesk {
     );
     LocalDesk {
         desk,
+        cases,
         relay,
         escalator,
     }
@@ -171,6 +177,45 @@ async fn a_resolution_invoked_directly_by_the_platform_is_refused_and_decides_no
         standing.active_strikes.is_empty(),
         "no strike from the platform's door"
     );
+}
+
+#[tokio::test]
+async fn the_report_that_crosses_a_threshold_opens_one_case_with_the_crossing() {
+    let desk = desk();
+    let report = |reporter: &str| {
+        serde_json::json!({
+            "type": "report", "reporter_id": reporter, "reporter_account_created_at": 1_600_000_000u64,
+            "target_user_id": "client-4410", "category": "spam", "description": "宣伝ばかり"
+        })
+    };
+    for reporter in ["worker-9001", "worker-9002"] {
+        let answer = invoke_json(report(reporter), &desk).await.unwrap();
+        assert_eq!(answer["crossed"], serde_json::json!([]));
+    }
+    assert!(
+        desk.cases.queue().await.unwrap().is_empty(),
+        "below the threshold"
+    );
+    let crossing = invoke_json(report("worker-9003"), &desk).await.unwrap();
+    assert_eq!(crossing["crossed"], serde_json::json!(["spam"]));
+    // A repeat of the crossing report, and a fourth report, open nothing more.
+    invoke_json(report("worker-9003"), &desk).await.unwrap();
+    invoke_json(report("worker-9004"), &desk).await.unwrap();
+    let queue = desk.cases.queue().await.unwrap();
+    assert_eq!(queue.len(), 1, "{queue:?}");
+    let case = &queue[0];
+    assert_eq!(
+        (case.origin, case.author_id.as_str()),
+        (CaseOrigin::Reports, "client-4410")
+    );
+    let reports = case.reports.as_ref().unwrap();
+    assert_eq!(
+        reports.crossed,
+        [anshin_core::taxonomy::ReportCategory::Category(
+            anshin_core::taxonomy::Category::Spam
+        )]
+    );
+    assert_eq!(reports.epochs.values().copied().collect::<Vec<_>>(), [0]);
 }
 
 #[tokio::test]

@@ -1,9 +1,10 @@
 //! The screen-submission handler called directly, as Lambda would call it, on every
-//! fixture in `events/screen-submission/`, with the embedded alert sink.
+//! fixture in `events/screen-submission/`, on memory adapters: the outbox, support's cases
+//! and user-escalation behind the outbox.
 
 use anshin_core::adapters::memory::{
-    InProcessPublisher, MemoryLedgerStore, MemoryOutbox, MemoryPublisher, MemoryReportStore,
-    MemoryScreeningRecorder,
+    InProcessPublisher, MemoryCaseStore, MemoryLedgerStore, MemoryOutbox, MemoryPublisher,
+    MemoryReportStore, MemoryScreeningRecorder,
 };
 use anshin_core::alert::{Alert, AlertEventType};
 use anshin_core::clock::SystemClock;
@@ -15,6 +16,7 @@ use anshin_core::policy::Policy;
 use anshin_core::screening::{ScreenDesk, Screener};
 use anshin_core::screening::{ScreeningRecorder, Submission};
 use anshin_core::store::StoreError;
+use anshin_core::support::{CaseOrigin, CaseStatus, CaseStore};
 use anshin_core::taxonomy::Category;
 use anshin_core::verdict::{Decision, Field, Verdict};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
@@ -43,17 +45,20 @@ const MALFORMED: [(&str, &str); 4] = [
 ];
 
 /// Each well-formed fixture in `events/screen-submission/` with the decision it must get.
-const WELL_FORMED: [(&str, Decision); 4] = [
+const WELL_FORMED: [(&str, Decision); 5] = [
     ("clean-job-posting.json", Decision::Allow),
     ("clean-english-message.json", Decision::Allow),
     ("off-platform-contact-evasion.json", Decision::Hide),
     ("crime-recruitment.json", Decision::Hide),
+    ("markup-in-body.json", Decision::Hide),
 ];
 
 /// The handler's desk on memory adapters, with user-escalation behind its outbox: automatic
-/// strikes reach a memory ledger the test can read once the relay delivers them.
+/// strikes reach a memory ledger the test can read once the relay delivers them, and
+/// support's cases open in a memory case store.
 struct Local {
     desk: ScreenDesk<MemoryScreeningRecorder>,
+    cases: Arc<MemoryCaseStore>,
     escalator: Arc<Escalator<MemoryLedgerStore>>,
     relay: OutboxRelay<Arc<MemoryOutbox>, InProcessPublisher<MemoryLedgerStore, MemoryReportStore>>,
 }
@@ -73,9 +78,11 @@ fn deps() -> Local {
         Arc::clone(&policy),
         Arc::new(SystemClock),
     ));
+    let cases = Arc::new(MemoryCaseStore::with_outbox(Arc::clone(&outbox)));
     let desk = ScreenDesk::new(
         Screener::new(policy),
-        MemoryScreeningRecorder::new(Arc::clone(&outbox)),
+        MemoryScreeningRecorder::new(Arc::clone(&outbox))
+            .opening_cases(Arc::clone(&cases), Arc::new(SystemClock)),
     );
     let relay = OutboxRelay::new(
         outbox,
@@ -83,6 +90,7 @@ fn deps() -> Local {
     );
     Local {
         desk,
+        cases,
         escalator,
         relay,
     }
@@ -236,6 +244,46 @@ async fn a_retried_invocation_gives_the_same_verdict_and_the_same_alert_dedupe_k
 }
 
 #[tokio::test]
+async fn every_hold_or_hide_opens_one_case_for_support_and_an_allow_none() {
+    let deps = deps();
+    for (name, _) in WELL_FORMED {
+        invoke(event(&format!("screen-submission/{name}")), &deps)
+            .await
+            .unwrap();
+    }
+    // A retried screening finds its case: keyed by submission and content.
+    invoke(fixture(CRIME_RECRUITMENT), &deps).await.unwrap();
+    let queue = deps.cases.queue().await.unwrap();
+    let mut opened: Vec<&str> = queue
+        .iter()
+        .filter_map(|c| c.submission_id.as_deref())
+        .collect();
+    opened.sort();
+    assert_eq!(
+        opened,
+        [
+            "job-20261127-0666",
+            "job-20261203-0666",
+            "proposal-20261127-0042"
+        ],
+        "one case per hide, none for the clean ones"
+    );
+    assert!(queue
+        .iter()
+        .all(|c| c.origin == CaseOrigin::Screening && c.status == CaseStatus::Open));
+    let crime = queue
+        .iter()
+        .find(|c| c.submission_id.as_deref() == Some("job-20261127-0666"))
+        .unwrap();
+    let (case, _) = deps.cases.load(&crime.case_id).await.unwrap().unwrap();
+    let body = fixture(CRIME_RECRUITMENT)["body"].clone();
+    assert_eq!(
+        case.content.text.map(|t| t.body),
+        body.as_str().map(str::to_owned)
+    );
+}
+
+#[tokio::test]
 async fn every_well_formed_event_gets_its_decision() {
     let names: Vec<&str> = WELL_FORMED.iter().map(|(name, _)| *name).collect();
     assert_names_every_event_in("screen-submission", &names);
@@ -294,6 +342,6 @@ async fn messages_that_cannot_be_recorded_fail_the_invocation_so_that_lambda_ret
     assert_eq!(diagnostic.error_type, "StoreUnavailable");
     assert!(diagnostic.error_message.contains("table unreachable"));
 
-    // Nothing needs saying for a clean posting, so nothing can fail.
+    // A clean posting needs no message and no case, so nothing can fail.
     assert!(invoke(fixture(CLEAN_JOB_POSTING)).await.is_ok());
 }

@@ -39,6 +39,24 @@ pub async fn sns_client() -> aws_sdk_sns::Client {
     aws_sdk_sns::Client::new(&emulator_config().await)
 }
 
+pub async fn kms_client() -> aws_sdk_kms::Client {
+    aws_sdk_kms::Client::new(&emulator_config().await)
+}
+
+/// A KMS key of its own in moto (the stack's key in AWS).
+pub async fn fresh_kms_key() -> String {
+    kms_client()
+        .await
+        .create_key()
+        .description("anshin test key")
+        .send()
+        .await
+        .expect("create key in moto")
+        .key_metadata
+        .expect("moto returns key metadata")
+        .key_id
+}
+
 pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&emulator_config().await)
 }

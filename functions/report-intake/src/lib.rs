@@ -2,14 +2,19 @@
 //! answer out. The reporter's id comes from the platform's authenticated context, which
 //! the platform puts in `reporter_id`; never from the report's free text.
 //!
+//! A report that makes categories of its target cross their threshold is recorded with
+//! the threshold alert and support's case about the crossing (`support::Case::for_crossing`),
+//! in one transaction: no crossing without its case, even if this process dies right after.
+//!
 //! Resolutions come here rather than to user-escalation because this function owns the
 //! report's status and the reporter's track record; a confirmed report is handed on to
 //! user-escalation as a violation whose id is derived from the report.
 //!
 //! Two doors: the platform invokes the function directly with one report or resolution,
-//! and support's tool may publish resolutions to an SNS topic the function subscribes to
-//! (one per record). Reports never come through SNS: their reporter's id must come from
-//! the platform's authenticated context, which a topic message does not carry.
+//! and support's console writes resolutions to the outbox, whose publisher puts them on an
+//! SNS topic the function subscribes to (one per record). Reports never come through SNS:
+//! their reporter's id must come from the platform's authenticated context, which a topic
+//! message does not carry.
 
 use anshin_core::delivery::Delivery;
 use anshin_core::metrics::{self, Unit};

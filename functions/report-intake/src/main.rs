@@ -20,8 +20,14 @@ async fn main() -> Result<(), Error> {
     let config = ReportConfig::from_env()?;
     let screener = config.screener.load()?;
     let aws = anshin_core::adapters::aws::sdk::load().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let cases = config.cases.store(
+        dynamodb.clone(),
+        aws_sdk_kms::Client::new(&aws),
+        &config.table,
+    );
     let desk = ReportDesk::new(
-        DynamoReportStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table),
+        DynamoReportStore::new(dynamodb, config.table).opening_cases(cases),
         screener,
         Arc::new(SystemClock),
     );

@@ -2,11 +2,14 @@
 //! once on `hide`, and on `review` in a category the policy marks urgent.
 //!
 //! A `hide` in an `auto_strike` category (crime recruitment, by default) also becomes a
-//! confirmed violation for user-escalation. The alert and the violation are written to the
-//! table's outbox in one transaction before the verdict is answered — one write, and only
-//! for the verdicts that call for a message — and the outbox publisher delivers them, so
-//! neither is lost if this process dies after answering. The violation id is derived from
-//! the submission and its content, so however often it is delivered it counts once.
+//! confirmed violation for user-escalation. A `review` or `hide` also opens a case for
+//! support's desk (`support::Case::for_verdict`, keyed by the submission and its content
+//! hash, so a retried screening opens one case). The alert, the violation and the case are
+//! written in one transaction before the verdict is answered — one write, and only for the
+//! verdicts that hold or hide a posting — and the outbox publisher delivers the messages,
+//! so nothing is lost if this process dies after answering, and no held posting is missing
+//! from support's queue. The violation id is derived from the submission and its content,
+//! so however often it is delivered it counts once.
 //!
 //! The flow itself (screen → alert → automatic strikes) is the core's `ScreenDesk`, which
 //! `anshin screen` and `anshin demo` run too; this crate adds the Lambda's own concerns
@@ -29,9 +32,9 @@ pub enum ScreenSubmissionError {
     /// The payload is wrong; retrying it will not help.
     #[error("invalid input: {0}")]
     InvalidInput(#[from] InvalidInput),
-    /// The alert or the automatic strikes could not be recorded for the outbox; the
+    /// The alert, the automatic strikes or support's case could not be recorded; the
     /// invocation fails so that it is retried. Screening is deterministic and every message
-    /// carries a key derived from the submission, so a retry is harmless.
+    /// and the case carry a key derived from the submission, so a retry is harmless.
     #[error("{0}")]
     Record(#[from] ScreenDeskError),
 }
@@ -50,8 +53,9 @@ impl From<ScreenSubmissionError> for Diagnostic {
     }
 }
 
-/// Screens the submission in `event`; the desk records the alert and automatic strikes
-/// when the verdict calls for them.
+/// Screens the submission in `event`; the desk records the alert, the automatic strikes
+/// and support's case when the verdict calls for them.
+///
 /// Serves one invocation within its deadline: no retry loop below pauses past the time
 /// Lambda gives it ([`anshin_core::deadline`]).
 pub async fn handle<R: ScreeningRecorder>(

@@ -1,7 +1,7 @@
 //! Lambda entry point: read config, build clients once, serve.
 
-// The runtime's service future nests the handler's (screening, recording, the deadline
-// scope) deeply enough to pass rustc's default layout-query depth of 128.
+// The runtime's service future nests the handler's (screening, recording, the case's KMS
+// sealing, the deadline scope) deeply enough to pass rustc's default layout-query depth of 128.
 #![recursion_limit = "256"]
 
 use std::sync::Arc;
@@ -22,13 +22,16 @@ async fn main() -> Result<(), Error> {
     // start instead of a request.
     let screener = config.screening.load()?;
     let aws = anshin_core::adapters::aws::sdk::load().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let cases = config.cases.store(
+        dynamodb.clone(),
+        aws_sdk_kms::Client::new(&aws),
+        &config.table,
+    );
     let desk = ScreenDesk::new(
         screener,
-        DynamoScreeningRecorder::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            config.table,
-            Arc::new(SystemClock),
-        ),
+        DynamoScreeningRecorder::new(dynamodb, config.table, Arc::new(SystemClock))
+            .opening_cases(cases),
     );
     run(service_fn(|event: LambdaEvent<Value>| handle(event, &desk))).await
 }

@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::delivery::{self, Delivery};
+use crate::digest::stable_key;
 use crate::input::{
     bounded_text, parse_payload, required, required_id, required_term, Blank, Id, InvalidInput,
     Vocabulary,
 };
+use crate::outbox::{AttributeValue, Destination, OutboxMessage};
 use crate::violation::ViolationConfirmed;
 
 /// Longest free-text reason we keep (appeals, reinstatements).
@@ -142,6 +144,46 @@ impl EscalationCommand {
         }
     }
 
+    /// The command as [`EscalationCommand::from_json`] reads it: what goes on the wire.
+    pub fn to_json(&self) -> Value {
+        match self {
+            EscalationCommand::ViolationConfirmed(v) => v.to_command_json(),
+            EscalationCommand::ViolationRevoked(r) => serde_json::json!({
+                "type": "violation_revoked", "violation_id": r.violation_id,
+                "decided_by": r.decided_by, "reason": r.reason,
+            }),
+            EscalationCommand::WithdrawalConfirmed(w) => serde_json::json!({
+                "type": "withdrawal_confirmed", "user_id": w.user_id, "decided_by": w.decided_by,
+            }),
+            EscalationCommand::Reinstated(r) => serde_json::json!({
+                "type": "reinstated", "user_id": r.user_id, "decided_by": r.decided_by,
+                "reason": r.reason,
+            }),
+            EscalationCommand::StandingQuery { user_id } => serde_json::json!({
+                "type": "standing_query", "user_id": user_id,
+            }),
+        }
+    }
+
+    /// The command as an outbox message for user-escalation's topic. A confirmed violation
+    /// is keyed by its id; any other command by its whole wire form, so that the same
+    /// command written twice (a double-click) is one pending message, and a repeat
+    /// delivered later changes nothing in user-escalation.
+    pub fn to_outbox(&self) -> OutboxMessage {
+        if let EscalationCommand::ViolationConfirmed(v) = self {
+            return v.to_outbox();
+        }
+        let kind = self.command_type().as_str();
+        let body = self.to_json().to_string();
+        OutboxMessage {
+            id: format!("{kind}-{}", stable_key(&[&body])),
+            destination: Destination::Escalation,
+            subject: None,
+            body,
+            attributes: vec![("event_type".into(), AttributeValue::String(kind.to_owned()))],
+        }
+    }
+
     pub fn from_json(value: Value) -> Result<Self, InvalidInput> {
         let p: CommandPayload = parse_payload(value)?;
         Ok(match required_term("type", p.command_type)? {
@@ -216,6 +258,22 @@ impl EscalationCommand {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_command_reads_back_from_its_own_wire_form() {
+        for wire in [
+            json!({"type": "violation_revoked", "violation_id": "v", "decided_by": "s", "reason": "appeal"}),
+            json!({"type": "withdrawal_confirmed", "user_id": "u", "decided_by": "s"}),
+            json!({"type": "reinstated", "user_id": "u", "decided_by": "s", "reason": "r"}),
+            json!({"type": "standing_query", "user_id": "u"}),
+            json!({"type": "violation_confirmed", "violation_id": "v", "user_id": "u",
+                   "category": "spam", "severity": "low", "source": "support",
+                   "evidence": ["case:c"], "decided_by": "s"}),
+        ] {
+            let command = EscalationCommand::from_json(wire.clone()).unwrap();
+            assert_eq!(command.to_json(), wire);
+        }
+    }
 
     #[test]
     fn an_unknown_type_or_severity_is_refused_with_the_allowed_values_only() {

@@ -76,6 +76,34 @@ pub struct AccountStanding {
     pub history: Vec<AuditRecord>,
 }
 
+/// Where `user_id` stands at `now`, read from the ledger: what a standing query answers and
+/// what support's console shows (it reads the ledger; it never writes it).
+pub async fn account_standing<S: LedgerStore>(
+    store: &S,
+    policy: &Policy,
+    now: crate::clock::Timestamp,
+    user_id: &str,
+) -> Result<AccountStanding, StoreError> {
+    let ladder = policy.ladder();
+    let state = store.load_user(user_id).await?;
+    let history = store.audit_trail(user_id).await?;
+    // As it is now, whether or not the sweep has written the expiry yet.
+    let standing = state.standing.at(ladder, now);
+    Ok(AccountStanding {
+        user_id: user_id.to_owned(),
+        level: standing.level(),
+        points: standing.points(ladder, now),
+        active_strikes: standing
+            .strikes
+            .values()
+            .filter(|s| s.counts_at(now))
+            .cloned()
+            .collect(),
+        pending_withdrawal: standing.pending_withdrawal.clone(),
+        history,
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum EscalationResponse {
@@ -609,25 +637,13 @@ impl<S: LedgerStore> Escalator<S> {
     }
 
     pub async fn standing(&self, user_id: &Id) -> Result<AccountStanding, EscalationError> {
-        let now = self.clock.now();
-        let ladder = self.policy.ladder();
-        let state = self.store.load_user(user_id.as_str()).await?;
-        let history = self.store.audit_trail(user_id.as_str()).await?;
-        // As it is now, whether or not the sweep has written the expiry yet.
-        let standing = state.standing.at(ladder, now);
-        Ok(AccountStanding {
-            user_id: user_id.to_string(),
-            level: standing.level(),
-            points: standing.points(ladder, now),
-            active_strikes: standing
-                .strikes
-                .values()
-                .filter(|s| s.counts_at(now))
-                .cloned()
-                .collect(),
-            pending_withdrawal: standing.pending_withdrawal.clone(),
-            history,
-        })
+        Ok(account_standing(
+            &self.store,
+            &self.policy,
+            self.clock.now(),
+            user_id.as_str(),
+        )
+        .await?)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -14,8 +14,8 @@ pub use command::{
     EscalationCommand, EscalationCommandType, Reinstated, ViolationRevoked, WithdrawalConfirmed,
 };
 pub use escalator::{
-    AccountStanding, EscalationError, EscalationOutcome, EscalationResponse, Escalator,
-    SweepOutcome,
+    account_standing, AccountStanding, EscalationError, EscalationOutcome, EscalationResponse,
+    Escalator, SweepOutcome,
 };
 pub use ledger::LedgerStore;
 pub use standing::{PendingWithdrawal, Standing};

@@ -12,6 +12,7 @@ use crate::input::{
     bounded_text, optional_term, parse_payload, required, required_id, required_term, Blank, Id,
     InvalidInput, Vocabulary,
 };
+use crate::outbox::{AttributeValue, Destination, OutboxMessage};
 use crate::screening::Submission;
 use crate::taxonomy::{Category, ReportCategory, Severity};
 
@@ -79,6 +80,43 @@ pub struct Resolution {
     /// defaults to the reported one (required when that was `other`).
     pub category: Option<Category>,
     pub severity: Option<Severity>,
+}
+
+impl Resolution {
+    /// The command as report-intake reads it: what goes on the wire.
+    pub fn to_json(&self) -> Value {
+        let mut wire = serde_json::json!({
+            "type": "resolution",
+            "report_id": self.report_id,
+            "decision": self.decision,
+            "decided_by": self.decided_by,
+        });
+        if let Some(category) = self.category {
+            wire["category"] = serde_json::json!(category);
+        }
+        if let Some(severity) = self.severity {
+            wire["severity"] = serde_json::json!(severity);
+        }
+        wire
+    }
+
+    /// The resolution as an outbox message for report-intake's topic, keyed by the report
+    /// and the decision: written twice, it is one pending message.
+    pub fn to_outbox(&self) -> OutboxMessage {
+        OutboxMessage {
+            id: format!(
+                "resolution-{}",
+                stable_key(&[self.report_id.as_str(), self.decision.as_str()])
+            ),
+            destination: Destination::Resolutions,
+            subject: None,
+            body: self.to_json().to_string(),
+            attributes: vec![(
+                "event_type".into(),
+                AttributeValue::String("resolution".into()),
+            )],
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

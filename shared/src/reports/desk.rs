@@ -25,7 +25,7 @@ use tracing::info;
 
 use super::command::{Report, ReportCommand, Resolution, ResolutionDecision};
 use super::store::{
-    MarkWrite, ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError,
+    Crossing, MarkWrite, ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError,
     ResolveWrite, ResolveWriteError, TallyWrite,
 };
 use super::tally::{HeldReport, ReporterMark, TallyClock, TargetTally};
@@ -109,7 +109,7 @@ impl<S: ReportStore> ReportDesk<S> {
         &self.store
     }
 
-    fn policy(&self) -> &Policy {
+    pub fn policy(&self) -> &Policy {
         self.screener.policy()
     }
 
@@ -154,6 +154,7 @@ impl<S: ReportStore> ReportDesk<S> {
         // account's report is held for the window first.
         let mut to_count: Vec<HeldReport> = tally.release_settled(now, &clock);
         let this = HeldReport {
+            report_id: Some(report.report_id.to_string()),
             reporter_id: report.reporter_id.to_string(),
             category: report.category,
             weight,
@@ -195,6 +196,9 @@ impl<S: ReportStore> ReportDesk<S> {
             decided_by: None,
         };
         let day = now / SECONDS_PER_DAY;
+        let hide_pending_review = crossed.iter().any(
+            |c| matches!(c, ReportCategory::Category(c) if rules.hide_pending_review.contains(c)),
+        );
         let mut outbox = Vec::new();
         if !crossed.is_empty() || newly_flagged {
             let alert = Alert::Reports(ReportThresholdAlert::new(
@@ -203,7 +207,7 @@ impl<S: ReportStore> ReportDesk<S> {
                 &scores,
                 &crossed,
                 brigade,
-                crossed.iter().any(|c| matches!(c, ReportCategory::Category(c) if rules.hide_pending_review.contains(c))),
+                hide_pending_review,
                 verdict,
                 report.report_id.as_str(),
                 state.version + 1,
@@ -214,6 +218,15 @@ impl<S: ReportStore> ReportDesk<S> {
                     .map_err(|e| StoreError::Malformed(format!("encoding an alert: {e}")))?,
             );
         }
+        let crossing = (!crossed.is_empty()).then(|| Crossing {
+            report: report.clone(),
+            crossed: crossed.iter().map(|c| (*c, tally.epoch(*c))).collect(),
+            brigading: brigade,
+            hide_pending_review,
+            verdict: verdict.cloned(),
+            policy_version: self.policy().version().to_owned(),
+            at: now,
+        });
         let write = ReportWrite {
             dedupe_key: report.dedupe_key(),
             report: record,
@@ -224,6 +237,7 @@ impl<S: ReportStore> ReportDesk<S> {
             tally,
             marks,
             outbox,
+            crossing,
         };
         match self.store.record(write).await {
             Ok(()) => {
@@ -276,21 +290,23 @@ impl<S: ReportStore> ReportDesk<S> {
         keys.dedup();
         let mut marks: BTreeMap<(ReportCategory, String), ReporterMark> =
             self.store.marks(target, &keys).await?.into_iter().collect();
-        let mut changed: BTreeMap<(ReportCategory, String), ReporterMark> = BTreeMap::new();
+        let mut changed: BTreeMap<(ReportCategory, String), (ReporterMark, Option<String>)> =
+            BTreeMap::new();
         for r in reports {
             let key = (r.category, r.reporter_id);
             let current = marks.get(&key).copied();
             if let Some(mark) = tally.count(key.0, r.weight, r.received_at, current, now, clock) {
                 marks.insert(key.clone(), mark);
-                changed.insert(key, mark);
+                changed.insert(key, (mark, r.report_id));
             }
         }
         Ok(changed
             .into_iter()
-            .map(|((category, reporter_id), mark)| MarkWrite {
+            .map(|((category, reporter_id), (mark, report_id))| MarkWrite {
                 category,
                 reporter_id,
                 mark,
+                report_id,
                 expires_at: clock.mark_expiry(mark.bucket),
             })
             .collect())

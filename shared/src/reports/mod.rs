@@ -13,5 +13,5 @@ pub mod tally;
 
 pub use command::{Report, ReportCommand, Resolution, ResolutionDecision};
 pub use desk::{ReportAccepted, ReportDesk, ReportError, ReportResponse, ResolutionOutcome};
-pub use store::{ReportRecord, ReportStatus, ReportStore};
+pub use store::{CountedReport, Crossing, ReportRecord, ReportStatus, ReportStore};
 pub use tally::{ReporterMark, TargetTally};

@@ -9,13 +9,14 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use super::command::ResolutionDecision;
+use super::command::{Report, ResolutionDecision};
 use super::tally::{ReporterMark, TargetTally};
 use crate::clock::Timestamp;
 use crate::outbox::OutboxMessage;
 use crate::policy::reports::ReporterStats;
 use crate::store::StoreError;
 use crate::taxonomy::ReportCategory;
+use crate::verdict::Verdict;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -83,6 +84,27 @@ pub struct ReportWrite {
     pub marks: Vec<MarkWrite>,
     /// What the report must announce (a threshold or brigading alert), written with it.
     pub outbox: Vec<OutboxMessage>,
+    /// The crossing this report made, if it made one: a store that keeps support's cases
+    /// opens the case about it in the same write, so that no crossing is left without one.
+    pub crossing: Option<Crossing>,
+}
+
+/// A report that made categories of its target cross their threshold: what support's case
+/// about the crossing is opened from (`support::Case::for_crossing`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Crossing {
+    /// The report that crossed, with the reported submission when it carried one.
+    pub report: Report,
+    /// The categories that crossed, each with the epoch it crossed in: the wave support
+    /// resolves when it decides the case.
+    pub crossed: Vec<(ReportCategory, u32)>,
+    pub brigading: bool,
+    /// The policy asks the platform to hide the reported submission until support looked.
+    pub hide_pending_review: bool,
+    /// The reported submission's verdict, when the report carried the submission.
+    pub verdict: Option<Verdict>,
+    pub policy_version: String,
+    pub at: Timestamp,
 }
 
 /// Whose mark, in which category: (category, reporter id).
@@ -94,7 +116,19 @@ pub struct MarkWrite {
     pub category: ReportCategory,
     pub reporter_id: String,
     pub mark: ReporterMark,
+    /// The report that set the mark: the one support resolves for this reporter.
+    pub report_id: Option<String>,
     pub expires_at: Timestamp,
+}
+
+/// A report that counts in a target's tally: one per reporter and category, the heaviest,
+/// as its mark names it. Support's desk resolves a wave by these.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountedReport {
+    pub reporter_id: String,
+    /// None for marks written before marks named their report.
+    pub report_id: Option<String>,
+    pub weight: f64,
 }
 
 /// The new state of a target's tally, replacing the one read at `expected_version`.
@@ -103,6 +137,15 @@ pub struct TallyWrite {
     pub target_user_id: String,
     pub expected_version: u64,
     pub tally: TargetTally,
+}
+
+/// Heaviest first, then by reporter: the order [`ReportStore::counted_reports`] answers in.
+pub fn sort_heaviest_first(reports: &mut [CountedReport]) {
+    reports.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then_with(|| a.reporter_id.cmp(&b.reporter_id))
+    });
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +201,15 @@ pub trait ReportStore: Send + Sync {
         target_user_id: &str,
         keys: &[MarkKey],
     ) -> impl Future<Output = Result<Vec<(MarkKey, ReporterMark)>, StoreError>> + Send;
+    /// The reports that count in `category` of the target's tally in `epoch` (one per
+    /// reporter, heaviest first), at most `limit`.
+    fn counted_reports(
+        &self,
+        target_user_id: &str,
+        category: ReportCategory,
+        epoch: u32,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<CountedReport>, StoreError>> + Send;
     fn record(
         &self,
         write: ReportWrite,

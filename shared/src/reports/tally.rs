@@ -79,6 +79,11 @@ pub struct Bucket {
 /// A new account's report, held for the brigade window before it may count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeldReport {
+    /// The report itself, so that the mark it earns once it counts names it (support
+    /// resolves a wave by the reports its marks name). Absent in reports held before it
+    /// was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<String>,
     pub reporter_id: String,
     pub category: ReportCategory,
     pub weight: f64,
@@ -308,6 +313,7 @@ mod tests {
         let mut t = TargetTally::default();
         let now = 1_000 * DAY;
         let held = |i: u64| HeldReport {
+            report_id: None,
             reporter_id: format!("sock-{i}"),
             category: SPAM,
             weight: 0.5,
@@ -334,6 +340,7 @@ mod tests {
         for i in 0..1_000u64 {
             t.hold(
                 HeldReport {
+                    report_id: None,
                     reporter_id: format!("sock-{i}"),
                     category: SPAM,
                     weight: 0.5,

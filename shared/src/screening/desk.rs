@@ -6,8 +6,9 @@
 //!    urgent ([`submission_alert`]).
 //! 3. Turn a `hide` in an `auto_strike` category backed by a rule hit into a confirmed
 //!    violation for user-escalation ([`auto_strikes`]).
-//! 4. Record the messages of 2 and 3 in one write ([`ScreeningRecorder`]); the outbox
-//!    delivers them at least once.
+//! 4. Record the messages of 2 and 3 in one write ([`ScreeningRecorder`]), with support's
+//!    case for a `review` or `hide` where the recorder keeps cases; the outbox delivers the
+//!    messages at least once.
 //!
 //! Screening is deterministic and every message carries a key derived from the submission,
 //! its content and the policy, so a retried invocation writes the same messages again,
@@ -30,8 +31,11 @@ use crate::taxonomy::Severity;
 use crate::verdict::{Decision, ScoreSource, Verdict};
 use crate::violation::{ViolationConfirmed, ViolationSource, SCREENING_DECIDER};
 
-/// Where the desk writes what a verdict calls for, in one atomic step, for the outbox to
-/// deliver: DynamoDB in AWS, memory locally. Called only when there is something to send.
+/// Where the desk writes what a verdict calls for, in one atomic step: the messages, for the
+/// outbox to deliver, and — for a recorder that keeps support's cases — the case a `review`
+/// or `hide` opens (`support::Case::for_verdict`). DynamoDB in AWS, memory locally. Called
+/// for every verdict that holds or hides a submission (`messages` may be empty), never for
+/// `allow`.
 pub trait ScreeningRecorder: Send + Sync {
     fn record(
         &self,
@@ -120,7 +124,7 @@ impl<R: ScreeningRecorder> ScreenDesk<R> {
             );
         }
         messages.extend(strikes.iter().map(ViolationConfirmed::to_outbox));
-        if !messages.is_empty() {
+        if verdict.decision != Decision::Allow {
             self.recorder.record(submission, verdict, messages).await?;
             if let Some(alert) = &alert {
                 info!(
@@ -194,12 +198,15 @@ pub fn auto_strikes(
             f.source == ScoreSource::Rule && f.score >= policy.category(f.category).hide_threshold
         })
         .filter_map(|f| {
-            let digest = stable_key(&[
-                submission.submission_id().as_str(),
-                f.category.id(),
-                &verdict.content_hash,
-            ]);
-            let violation_id = Id::parse("violation_id", &format!("auto-{digest}")).ok()?;
+            let violation_id = Id::parse(
+                "violation_id",
+                &auto_strike_id(
+                    submission.submission_id().as_str(),
+                    f.category,
+                    &verdict.content_hash,
+                ),
+            )
+            .ok()?;
             Some(ViolationConfirmed {
                 violation_id,
                 user_id: submission.author_id().clone(),
@@ -211,6 +218,19 @@ pub fn auto_strikes(
             })
         })
         .collect()
+}
+
+/// The id of the automatic strike a submission's content earns in `category`: support's
+/// desk derives it too, to revoke the strike when a person finds the hide was wrong.
+pub fn auto_strike_id(
+    submission_id: &str,
+    category: crate::taxonomy::Category,
+    content_hash: &str,
+) -> String {
+    format!(
+        "auto-{}",
+        stable_key(&[submission_id, category.id(), content_hash])
+    )
 }
 
 #[cfg(test)]

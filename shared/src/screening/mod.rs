@@ -18,7 +18,8 @@ pub mod submission;
 
 pub use classifier::{Classifier, ClassifierError, ScreenDocument};
 pub use desk::{
-    auto_strikes, submission_alert, ScreenDesk, ScreenDeskError, ScreenOutcome, ScreeningRecorder,
+    auto_strike_id, auto_strikes, submission_alert, ScreenDesk, ScreenDeskError, ScreenOutcome,
+    ScreeningRecorder,
 };
 pub use screener::{Screener, Screening, ShadowComparison, SourceScores};
 pub use submission::Submission;

@@ -2,10 +2,13 @@
 //! screening records and the outbox.
 
 pub mod dynamodb;
+pub mod kms;
 pub mod sdk;
 pub mod sns;
 
 pub use dynamodb::{
-    create_table, DynamoLedgerStore, DynamoOutboxStore, DynamoReportStore, DynamoScreeningRecorder,
+    create_table, DynamoCaseStore, DynamoLedgerStore, DynamoOutboxStore, DynamoReportStore,
+    DynamoScreeningRecorder,
 };
+pub use kms::KmsSealer;
 pub use sns::{SnsPublisher, TopicArns};

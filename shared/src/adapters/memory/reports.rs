@@ -1,19 +1,22 @@
 //! Reports in process memory, with the same guards as the DynamoDB store: an intake write
 //! applies whole or not at all — new de-duplication key, reporter under the daily limit,
-//! tally unchanged since read — and a resolution applies once, at the tally's version.
+//! tally unchanged since read — with its messages and, when the store keeps cases, the case
+//! a crossing opens; a resolution applies once, at the tally's version.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::cases::MemoryCaseStore;
 use super::outbox::MemoryOutbox;
 use crate::policy::reports::ReporterStats;
 use crate::reports::command::ResolutionDecision;
 use crate::reports::store::{
-    MarkKey, ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWrite,
-    ResolveWriteError, TallyState,
+    sort_heaviest_first, CountedReport, MarkKey, ReportRecord, ReportStatus, ReportStore,
+    ReportWrite, ReportWriteError, ResolveWrite, ResolveWriteError, TallyState,
 };
 use crate::reports::tally::ReporterMark;
 use crate::store::StoreError;
+use crate::support::case::{log_opening, Case};
 use crate::taxonomy::ReportCategory;
 
 #[derive(Debug, Default)]
@@ -25,14 +28,16 @@ struct Tables {
     /// (reporter, UTC day) → reports filed that day.
     rate: HashMap<(String, u64), u32>,
     reporters: HashMap<String, ReporterStats>,
-    /// (target, category, reporter) → what the reporter counts for in the target's tally.
-    marks: HashMap<(String, ReportCategory, String), ReporterMark>,
+    /// (target, category, reporter) → what the reporter counts for in the target's tally,
+    /// and the report that set it.
+    marks: HashMap<(String, ReportCategory, String), (ReporterMark, Option<String>)>,
 }
 
 #[derive(Debug, Default)]
 pub struct MemoryReportStore {
     tables: Mutex<Tables>,
     outbox: Arc<MemoryOutbox>,
+    cases: Option<Arc<MemoryCaseStore>>,
 }
 
 impl MemoryReportStore {
@@ -46,7 +51,14 @@ impl MemoryReportStore {
         MemoryReportStore {
             tables: Mutex::default(),
             outbox,
+            cases: None,
         }
+    }
+
+    /// Also opens support's case for every crossing, in `cases`, with the report.
+    pub fn opening_cases(mut self, cases: Arc<MemoryCaseStore>) -> Self {
+        self.cases = Some(cases);
+        self
     }
 
     pub fn outbox(&self) -> &Arc<MemoryOutbox> {
@@ -89,9 +101,34 @@ impl ReportStore for MemoryReportStore {
             .filter_map(|(category, reporter)| {
                 t.marks
                     .get(&(target_user_id.to_owned(), *category, reporter.clone()))
-                    .map(|mark| ((*category, reporter.clone()), *mark))
+                    .map(|(mark, _)| ((*category, reporter.clone()), *mark))
             })
             .collect())
+    }
+
+    async fn counted_reports(
+        &self,
+        target_user_id: &str,
+        category: ReportCategory,
+        epoch: u32,
+        limit: usize,
+    ) -> Result<Vec<CountedReport>, StoreError> {
+        let t = self.lock();
+        let mut counted: Vec<CountedReport> = t
+            .marks
+            .iter()
+            .filter(|((target, c, _), (mark, _))| {
+                target == target_user_id && *c == category && mark.epoch == epoch
+            })
+            .map(|((_, _, reporter_id), (mark, report_id))| CountedReport {
+                reporter_id: reporter_id.clone(),
+                report_id: report_id.clone(),
+                weight: mark.weight,
+            })
+            .collect();
+        sort_heaviest_first(&mut counted);
+        counted.truncate(limit);
+        Ok(counted)
     }
 
     async fn record(&self, write: ReportWrite) -> Result<(), ReportWriteError> {
@@ -118,8 +155,10 @@ impl ReportStore for MemoryReportStore {
             .insert(write.dedupe_key, write.report.report_id.clone());
         t.rate.insert(rate_key, filed + 1);
         for m in write.marks {
-            t.marks
-                .insert((target.clone(), m.category, m.reporter_id), m.mark);
+            t.marks.insert(
+                (target.clone(), m.category, m.reporter_id),
+                (m.mark, m.report_id),
+            );
         }
         t.tallies.insert(
             target,
@@ -130,6 +169,10 @@ impl ReportStore for MemoryReportStore {
         );
         t.reports
             .insert(write.report.report_id.clone(), write.report);
+        if let (Some(cases), Some(crossing)) = (&self.cases, &write.crossing) {
+            let case = Case::for_crossing(crossing);
+            log_opening(&case, cases.open(&case));
+        }
         self.outbox.write(&write.outbox);
         Ok(())
     }

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use super::outbox::{outbox_put, sweep_partition, SWEEP_SHARDS};
 use super::table::{
-    condition_failed, failed, from_item, get_item, malformed, to_item, transaction_conflicted,
-    transaction_failed, Item, SWEEP_INDEX,
+    condition_failed, failed, from_item, get_item, malformed, query_all, to_item,
+    transaction_conflicted, transaction_failed, Item, SWEEP_INDEX,
 };
 use crate::clock::Timestamp;
 use crate::escalation::ledger::{
@@ -254,28 +254,18 @@ impl LedgerStore for DynamoLedgerStore {
     }
 
     async fn audit_trail(&self, user_id: &str) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut records = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", AttributeValue::S(user_pk(user_id)))
-                .expression_attribute_values(":prefix", AttributeValue::S(AUDIT_PREFIX.to_owned()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| failed("Query", e))?;
-            for item in page.items.unwrap_or_default() {
-                records.push(from_item::<AuditItem>(item)?.record);
-            }
-            match page.last_evaluated_key {
-                Some(next) => start = Some(next),
-                None => return Ok(records),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(user_pk(user_id)))
+            .expression_attribute_values(":prefix", AttributeValue::S(AUDIT_PREFIX.to_owned()))
+            .consistent_read(true);
+        query_all(query)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<AuditItem>(item).map(|i| i.record))
+            .collect()
     }
 }

@@ -13,7 +13,9 @@
 //!
 //! An intake is one `TransactWriteItems`: the key put (`attribute_not_exists`), the rate
 //! counter update (`ADD filed 1` if under the limit), the report put, the tally put
-//! (`version = :expected`), the reporters' marks that changed, and the outbox messages.
+//! (`version = :expected`), the reporters' marks that changed, the outbox messages and,
+//! when the report crossed and the store keeps cases, support's case about the crossing
+//! ([`super::cases`]).
 //! Whichever guard fails cancels everything, so a repeat, a 21st report or a race stores
 //! nothing. A resolution is one transaction too: the report's status moves from `open`
 //! only once, together with the reporter's counter, the re-armed tally (at its version)
@@ -25,25 +27,28 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWr
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
+use super::cases::DynamoCaseStore;
 use super::outbox::outbox_put;
 use super::table::{
-    condition_failed, failed, from_item, get_item, key, malformed, to_item, transaction_conflicted,
-    transaction_failed, Item, TTL_ATTRIBUTE,
+    condition_failed, failed, from_item, get_item, key, malformed, query_all, to_item,
+    transaction_conflicted, transaction_failed, Item, TTL_ATTRIBUTE,
 };
 use crate::policy::reports::ReporterStats;
 use crate::reports::command::ResolutionDecision;
 use crate::reports::store::{
-    MarkKey, ReportRecord, ReportStatus, ReportStore, ReportWrite, ReportWriteError, ResolveWrite,
-    ResolveWriteError, TallyState,
+    sort_heaviest_first, CountedReport, MarkKey, ReportRecord, ReportStatus, ReportStore,
+    ReportWrite, ReportWriteError, ResolveWrite, ResolveWriteError, TallyState,
 };
 use crate::reports::tally::{ReporterMark, TargetTally};
 use crate::store::StoreError;
+use crate::support::case::{log_opening, Case};
 use crate::taxonomy::ReportCategory;
 
 #[derive(Debug, Clone)]
 pub struct DynamoReportStore {
     client: Client,
     table: String,
+    cases: Option<DynamoCaseStore>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -60,6 +65,9 @@ struct MarkItem {
     sk: String,
     #[serde(flatten)]
     mark: ReporterMark,
+    /// The report that set the mark (absent on marks written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    report_id: Option<String>,
     ttl: u64,
 }
 
@@ -99,7 +107,15 @@ impl DynamoReportStore {
         DynamoReportStore {
             client,
             table: table.into(),
+            cases: None,
         }
+    }
+
+    /// Also opens support's case for every crossing, in `cases` (the same table), in the
+    /// report's transaction.
+    pub fn opening_cases(mut self, cases: DynamoCaseStore) -> Self {
+        self.cases = Some(cases);
+        self
     }
 
     /// The put that replaces a target's tally, guarded by the version it was read at.
@@ -206,6 +222,42 @@ impl ReportStore for DynamoReportStore {
         Ok(found)
     }
 
+    async fn counted_reports(
+        &self,
+        target_user_id: &str,
+        category: ReportCategory,
+        epoch: u32,
+        limit: usize,
+    ) -> Result<Vec<CountedReport>, StoreError> {
+        let marks = format!("MARK#{}#", category.id());
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :marks)")
+            .filter_expression("#epoch = :epoch")
+            .expression_attribute_names("#epoch", "epoch")
+            .expression_attribute_values(":pk", s(target_pk(target_user_id)))
+            .expression_attribute_values(":marks", s(&marks))
+            .expression_attribute_values(":epoch", n(epoch))
+            .consistent_read(true);
+        let mut counted = query_all(query)
+            .await?
+            .into_iter()
+            .map(|item| {
+                let item: MarkItem = from_item(item)?;
+                Ok(CountedReport {
+                    reporter_id: item.sk.strip_prefix(&marks).unwrap_or_default().to_owned(),
+                    report_id: item.report_id,
+                    weight: item.mark.weight,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        sort_heaviest_first(&mut counted);
+        counted.truncate(limit);
+        Ok(counted)
+    }
+
     async fn record(&self, write: ReportWrite) -> Result<(), ReportWriteError> {
         let build_error =
             |e| ReportWriteError::Store(malformed("building the intake transaction", e));
@@ -259,6 +311,7 @@ impl ReportStore for DynamoReportStore {
                 pk: target_pk(&write.report.target_user_id),
                 sk: mark_sk(m.category, &m.reporter_id),
                 mark: m.mark,
+                report_id: m.report_id.clone(),
                 ttl: m.expires_at,
             })?;
             let put = Put::builder()
@@ -271,6 +324,14 @@ impl ReportStore for DynamoReportStore {
         for message in &write.outbox {
             operations.push(outbox_put(&self.table, message, write.report.received_at)?);
         }
+        let case = match (&self.cases, &write.crossing) {
+            (Some(cases), Some(crossing)) => {
+                let case = Case::for_crossing(crossing);
+                operations.extend(cases.open_operations(&case).await?);
+                Some(case)
+            }
+            _ => None,
+        };
         let result = self
             .client
             .transact_write_items()
@@ -278,7 +339,12 @@ impl ReportStore for DynamoReportStore {
             .send()
             .await;
         let error = match result {
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                if let Some(case) = &case {
+                    log_opening(case, true);
+                }
+                return Ok(());
+            }
             Err(e) => e,
         };
         if condition_failed(&error, 0) {

@@ -8,11 +8,12 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TimeToLiveSpecification,
+    TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
@@ -208,12 +209,47 @@ pub(crate) async fn get_item(
         .map_err(|e| failed("GetItem", e))
 }
 
+/// Every item `query` matches, page after page (a `Query` answers at most 1 MB at a time).
+pub(crate) async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
+    let mut items = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let page = query
+            .clone()
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(|e| failed("Query", e))?;
+        items.extend(page.items.unwrap_or_default());
+        match page.last_evaluated_key {
+            Some(next) => start = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// Why a `TransactWriteItems` failed, as the SDK says it: [`condition_failed`] reads it.
+pub(crate) type TransactError = SdkError<TransactWriteItemsError, HttpResponse>;
+
+/// Writes `operations` in one `TransactWriteItems`; no operations, no call.
+pub(crate) async fn transact(
+    client: &Client,
+    operations: Vec<TransactWriteItem>,
+) -> Result<(), TransactError> {
+    if operations.is_empty() {
+        return Ok(());
+    }
+    client
+        .transact_write_items()
+        .set_transact_items(Some(operations))
+        .send()
+        .await
+        .map(|_| ())
+}
+
 /// Whether the transaction was cancelled because the operation at `index` failed its
 /// condition.
-pub(crate) fn condition_failed(
-    error: &SdkError<TransactWriteItemsError, HttpResponse>,
-    index: usize,
-) -> bool {
+pub(crate) fn condition_failed(error: &TransactError, index: usize) -> bool {
     match error.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
             cancelled
