@@ -49,12 +49,11 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 FUNCTIONS = ("screen-submission", "report-intake", "user-escalation", "outbox-publisher")
-# --- support console (issue 12) ---
+# --- support console ---
 CONSOLE = "support-console"
 # The test members the console's local issuer signs tokens for: two support members, two
 # leads (the two-person rule), and one in no group (403).
 CONSOLE_MEMBERS = "member-a:support,member-b:support,lead-b:support+lead,lead-c:support+lead,visitor-d:"
-# --- end support console ---
 REGION = "us-east-1"
 # Fixtures whose order matters (a revocation needs its violation, a resolution its
 # report); the rest of each folder follows in name order, malformed ones last.
@@ -184,10 +183,9 @@ class Emulator:
                 QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
             self.recorders[topic] = (queue_url, [])
-        # --- support console (issue 12): the key that seals case text ---
+        # --- support console: the key that seals case text ---
         self.case_key = boto3.client("kms", **kw).create_key(Description="anshin local")[
             "KeyMetadata"]["KeyId"]
-        # --- end support console ---
         # The same key schema, sweep index, stream and TTL attribute as infra/template.yaml.
         self.dynamodb.create_table(
             TableName=self.table,
@@ -269,10 +267,9 @@ class Emulator:
             ANSHIN_ESCALATION_TOPIC_ARN=self.escalation_topic,
             ANSHIN_RESOLUTION_TOPIC_ARN=self.resolution_topic,
             ANSHIN_TABLE=self.table,
-            # --- support console (issue 12) ---
+            # --- support console ---
             ANSHIN_CASE_KEY_ID=self.case_key,
             ANSHIN_CONSOLE_LOCAL_MEMBERS=CONSOLE_MEMBERS,
-            # --- end support console ---
         )
         return env
 
@@ -607,7 +604,7 @@ def check_logs_carry_no_user_text(c, emulator, functions):
             f"{len(leaks)} run(s) of user text found in the functions' logs")
 
 
-# --- support console (issue 12) ---------------------------------------------------------
+# --- support console ---------------------------------------------------------
 
 class Delivery:
     """What AWS does on its own while the console is up, in a thread: the table's stream
@@ -684,7 +681,6 @@ def run_console(emulator, functions, browser):
         delivery.stop.set()
         delivery.thread.join(timeout=5)
 
-# --- end support console -----------------------------------------------------------------
 
 
 def main():

@@ -28,12 +28,17 @@ WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
           "dynamodb:BatchWriteItem", "dynamodb:TransactWriteItems"}
 MESSAGE_TOPICS = {"AlertTopic", "EscalationTopic", "ReportResolutionTopic"}
 # What each function's adapters write (shared/src/adapters/aws/dynamodb/), by role.
+# A case opens under CASE#, its queue entry (QUEUE), its day (CASEDAY#) and its author
+# (AUTHOR#); only the console closes one (CLOSED#), and the console writes no ledger or
+# report item — its decisions reach them as commands, through the outbox.
+CASE_OPENING = {"CASE#*", "QUEUE", "CASEDAY#*", "AUTHOR#*"}
 OWNED_PREFIXES = {
-    "ScreenSubmissionRole": {"OUTBOX#*"},
+    "ScreenSubmissionRole": {"OUTBOX#*"} | CASE_OPENING,
     "UserEscalationRole": {"USER#*", "VIOLATION#*", "OUTBOX#*"},
     "ReportIntakeRole": {"REPORTKEY#*", "RATE#*", "REPORT#*", "TARGET#*", "REPORTER#*",
-                         "OUTBOX#*"},
+                         "OUTBOX#*"} | CASE_OPENING,
     "OutboxPublisherRole": {"OUTBOX#*"},
+    "ConsoleRole": {"OUTBOX#*", "CLOSED#*"} | CASE_OPENING,
 }
 
 
