@@ -12,6 +12,8 @@
 //! - `anshin normalize [FILE|-]`: text as the rules see it, for policy authors.
 //! - `anshin featurize [FILE|-] [--describe]`: the classifier's features, for training.
 //! - `anshin feedback --decisions FILE [--corpus FILE]`: support's decisions → corpus rows.
+//! - `anshin schemas [--write DIR]`: the JSON Schemas of every payload the functions take or
+//!   send (`schemas/` in the repository), printed as one JSON object or written one file each.
 //! - `anshin demo`: the whole flow — screening, strikes, the ladder, alerts — on embedded
 //!   adapters.
 
@@ -79,6 +81,13 @@ enum Command {
         #[arg(long)]
         config: Option<String>,
     },
+    /// Print the JSON Schemas of every payload the functions take or send, as one object
+    /// keyed by file name; with `--write DIR`, write one file each (the repository keeps
+    /// them in `schemas/`).
+    Schemas {
+        #[arg(long)]
+        write: Option<PathBuf>,
+    },
     /// Turn support's decisions (JSON Lines of `{submission, decision, categories}`) into
     /// training rows, merged into a corpus file that `train.py` reads.
     Feedback {
@@ -121,6 +130,30 @@ enum Command {
         #[arg(long, default_value_t = 0.05)]
         category_margin: f64,
     },
+}
+
+/// The published schemas, printed or written to `dir` (one file each, nothing else touched).
+fn schemas(dir: Option<&Path>) -> Result<ExitCode, CliError> {
+    let documents = anshin_core::schemas::documents();
+    let Some(dir) = dir else {
+        let all: serde_json::Map<String, Value> = documents
+            .iter()
+            .map(|d| (d.file.to_owned(), Value::from(d.schema.clone())))
+            .collect();
+        let text = serde_json::to_string_pretty(&all).expect("schemas are JSON");
+        writeln!(io::stdout().lock(), "{text}")?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    std::fs::create_dir_all(dir)?;
+    for document in &documents {
+        std::fs::write(dir.join(document.file), document.to_file_text())?;
+    }
+    eprintln!(
+        "anshin: wrote {} schemas into {}",
+        documents.len(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +210,7 @@ async fn main() -> ExitCode {
             },
         }),
         Command::Normalize { file } => normalize_lines(&file),
+        Command::Schemas { write } => schemas(write.as_deref()),
         Command::Featurize {
             file,
             describe,

@@ -37,6 +37,10 @@ echo "tests/run.sh: cfn-lint and checkov on infra/template.yaml" >&2
 # Who may write which keys and publish which commands: checks neither tool knows to make.
 "$venv/bin/python" tests/template_policy.py
 
+# The published JSON Schemas (schemas/) against every fixture and the verdicts screened
+# from them; shared/tests/schemas.rs has already checked they are what the types generate.
+"$venv/bin/python" tests/check_schemas.py
+
 # End to end through the Lambda runtime API: the real function binaries under
 # `cargo lambda watch`, against a moto of their own. After `cargo test`, because a watcher
 # started inside `cargo test` would wait on the build-directory lock the tests hold.
@@ -44,7 +48,7 @@ stop_moto
 echo "tests/run.sh: end-to-end through cargo lambda watch (infra/local-loop.sh --e2e)" >&2
 PATH="$venv/bin:$PATH" "$venv/bin/python" infra/local_loop.py --e2e
 
-# --- support console (issue 12) ---
+# --- support console ---
 # The console in a real headless Chromium, through the local loop: Debian's chromium and
 # chromedriver, installed here when missing (root on this machine and in CI).
 # A CJK font too, so that the pages (and their screenshots) show Japanese.
@@ -56,4 +60,3 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
 fi
 echo "tests/run.sh: support console in headless Chromium (infra/local-loop.sh --browser)" >&2
 PATH="$venv/bin:$PATH" "$venv/bin/python" infra/local_loop.py --browser
-# --- end support console ---

@@ -8,6 +8,7 @@
 //! alerts about one account or one report target carry a sequence number that grows with
 //! every change, so subscribers drop repeats and stale ones.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::stable_key;
@@ -16,7 +17,7 @@ use crate::policy::ladder::{AccountLevel, LevelChange};
 use crate::taxonomy::{Category, ReportCategory, Severity};
 use crate::verdict::{Decision, Verdict};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertEventType {
     SubmissionHidden,
@@ -39,7 +40,7 @@ impl AlertEventType {
 }
 
 /// Anything anshin tells support or the platform.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Alert {
     Submission(SubmissionAlert),
@@ -157,7 +158,7 @@ impl Alert {
 /// Tells support, and the platform through a filtered subscription, that an account
 /// moved on the ladder: show a warning, disable it, or ask a second member to confirm a
 /// withdrawal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AccountLevelAlert {
     pub event_type: AlertEventType,
     /// The same change of the same user for the same reason → the same key.
@@ -201,7 +202,7 @@ impl AccountLevelAlert {
 }
 
 /// Reports against one user reached support's threshold, or look like a brigade.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReportThresholdAlert {
     pub event_type: AlertEventType,
     pub dedupe_key: String,
@@ -270,7 +271,7 @@ impl ReportThresholdAlert {
 }
 
 /// A message to support about one screened submission.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SubmissionAlert {
     pub event_type: AlertEventType,
     /// Same submission, same content, same decision, same policy → same key, so that a

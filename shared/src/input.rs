@@ -163,6 +163,25 @@ impl fmt::Display for Id {
     }
 }
 
+/// The pattern [`Id::parse`] enforces, for the published JSON Schemas.
+pub const ID_PATTERN: &str = "^[A-Za-z0-9_.:-]+$";
+
+impl schemars::JsonSchema for Id {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Id".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An identifier from the platform: 1-128 characters of A-Z a-z 0-9 _ - . :",
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_ID_CHARS,
+            "pattern": ID_PATTERN,
+        })
+    }
+}
+
 // ---- bounded free text -----------------------------------------------------------------------
 
 /// Whether a text field may be empty (or only whitespace).
@@ -211,6 +230,13 @@ pub trait Vocabulary: Copy + 'static {
     fn from_wire(raw: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|v| v.as_str() == raw)
     }
+}
+
+/// A vocabulary's JSON Schema: a string, one of its wire values (for the types whose serde
+/// form is written by hand, so that schemars cannot derive it).
+pub fn vocabulary_schema<T: Vocabulary>(description: &str) -> schemars::Schema {
+    let values: Vec<&str> = T::ALL.iter().map(|v| v.as_str()).collect();
+    schemars::json_schema!({ "description": description, "type": "string", "enum": values })
 }
 
 /// `a, b, c`: the allowed values, for a refusal.

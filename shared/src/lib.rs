@@ -32,8 +32,9 @@
 //!
 //! **Edges** — [`adapters`] (memory and AWS implementations of the ports), [`config`]
 //! (the environment, read once at cold start), [`offline`] (evaluation and training
-//! feedback, for the CLI only), and `fuzz_checks` (hidden: what the fuzz targets in `fuzz/`
-//! check, shared with the test that replays their corpus).
+//! feedback, for the CLI only), [`schemas`] (the JSON Schemas of every payload taken or
+//! sent, for the platform's engineers), and `fuzz_checks` (hidden: what the fuzz targets in
+//! `fuzz/` check, shared with the test that replays their corpus).
 
 // Kernel
 pub mod clock;
@@ -67,5 +68,6 @@ pub mod config;
 #[doc(hidden)]
 pub mod fuzz_checks;
 pub mod offline;
+pub mod schemas;
 
 pub use input::InvalidInput;

@@ -9,12 +9,15 @@
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::input::Vocabulary;
 
 /// A violation category. Serialises as its stable snake_case id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     OffPlatformContact,
@@ -101,7 +104,9 @@ impl FromStr for Category {
 }
 
 /// How bad a violation of a category is; drives alert routing and (later) strike points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Low,
@@ -134,7 +139,9 @@ impl Vocabulary for Severity {
 }
 
 /// What kind of posting this is; rules can be limited to some kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SubmissionKind {
     JobPosting,
@@ -205,6 +212,16 @@ impl Vocabulary for ReportCategory {
 impl Serialize for ReportCategory {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.id())
+    }
+}
+
+impl JsonSchema for ReportCategory {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ReportCategory".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        crate::input::vocabulary_schema::<ReportCategory>("A taxonomy category id, or `other`.")
     }
 }
 

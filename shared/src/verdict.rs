@@ -1,11 +1,14 @@
 //! What screening answers: a decision the platform can act on, with reasons it can show.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::taxonomy::{Category, Severity};
 
 /// What the platform should do with the submission.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// 公開: publish as is.
@@ -27,7 +30,7 @@ impl Decision {
 }
 
 /// Which detector produced a category's score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScoreSource {
     Rule,
@@ -35,7 +38,7 @@ pub enum ScoreSource {
 }
 
 /// Which field of the submission a piece of evidence is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     Title,
@@ -46,7 +49,7 @@ pub enum Field {
 ///
 /// `start` and `end` count Unicode code points into the field (not bytes, not UTF-16
 /// units), so `text == field.chars().skip(start).take(end - start)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Evidence {
     pub field: Field,
     pub start: usize,
@@ -55,7 +58,7 @@ pub struct Evidence {
 }
 
 /// One category at or above its review threshold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CategoryFinding {
     pub category: Category,
     /// 0..1, rounded to 4 decimals so that verdicts compare and hash stably.
@@ -73,7 +76,7 @@ pub struct CategoryFinding {
 
 /// The answer for one submission. Deterministic: the same submission, policy and model
 /// always give the same verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Verdict {
     pub submission_id: String,
     pub decision: Decision,

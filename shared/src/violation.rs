@@ -2,6 +2,7 @@
 //! strikes, confirmed reports and support's decisions travel to user-escalation as this
 //! command, through the outbox and the escalation topic.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -10,7 +11,7 @@ use crate::outbox::{AttributeValue, Destination, OutboxMessage};
 use crate::taxonomy::{Category, Severity};
 
 /// Who found the violation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ViolationSource {
     Screening,

@@ -23,7 +23,10 @@ const LAYERS: [(&str, &[&str]); 5] = [
         "contexts",
         &["screening", "escalation", "reports", "support"],
     ),
-    ("edges", &["adapters", "config", "offline", "fuzz_checks"]),
+    (
+        "edges",
+        &["adapters", "config", "offline", "fuzz_checks", "schemas"],
+    ),
 ];
 
 fn src_dir() -> PathBuf {

@@ -54,7 +54,7 @@ fn report_key(reporter: &Id, target: &Id, submission: Option<&Id>) -> String {
 }
 
 /// Support's decision on a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResolutionDecision {
     Confirmed,

@@ -4,6 +4,7 @@
 //! (or its siblings), which refuse a bad payload with an [`InvalidInput`] naming the field
 //! and the reason. Code past this point never re-checks bounds.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -18,17 +19,36 @@ pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_METADATA_BYTES: usize = 8_192;
 
 /// A validated submission. Fields are private so that no unchecked one can exist.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// Its JSON Schema (`schemas/submission.json`) is what [`Submission::from_json`] accepts;
+/// the `schemars` attributes repeat the bounds checked there, and
+/// `tests/check_schemas.py` holds the two together on every fixture.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(
+    title = "Submission",
+    description = "What the platform sends screen-submission: a job posting, proposal, message or profile. `id` is accepted in place of `submission_id`."
+)]
 pub struct Submission {
     submission_id: Id,
     kind: SubmissionKind,
     author_id: Id,
+    /// Up to 200 characters; a blank title counts as none.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_TITLE_CHARS))]
     title: Option<String>,
+    /// Up to 20,000 characters, not blank.
+    #[schemars(length(min = 1, max = MAX_BODY_CHARS), regex(pattern = r"\S"))]
     body: String,
+    /// A language tag such as `ja` or `en-US`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        regex(pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"),
+        length(max = 35)
+    )]
     locale: Option<String>,
+    /// Free-form data the platform wants back with alerts; at most 8,192 bytes as JSON.
     #[serde(skip_serializing_if = "Map::is_empty")]
+    #[schemars(with = "Option<Map<String, Value>>")]
     metadata: Map<String, Value>,
 }
 

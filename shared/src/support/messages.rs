@@ -6,6 +6,7 @@
 //! causes it, and published by the outbox's relay: a process that dies after the decision
 //! is recorded loses none of them.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::case::{Case, CaseOutcome};
@@ -19,7 +20,7 @@ use crate::verdict::Evidence;
 pub const CASE_RESOLVED: &str = "case_resolved";
 
 /// What to fix in one category, with the spans of the posting that showed it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FixIt {
     pub category: Category,
     pub message_ja: String,
@@ -30,7 +31,7 @@ pub struct FixIt {
 /// Tells the platform how support decided a case: publish the submission again
 /// (`released`), keep it hidden until the poster fixes what `fixes` says (`kept_hidden`),
 /// or keep it down for good (`removed`, the author got a strike).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CaseResolved {
     pub event_type: String,
     /// One per case: a redelivery carries the same key.
