@@ -17,6 +17,7 @@ use std::sync::Arc;
 use anshin_core::escalation::LedgerStore;
 use anshin_core::input::{parse_term, InvalidInput};
 use anshin_core::reports::ReportStore;
+use anshin_core::store::StoreError;
 use anshin_core::support::desk::{Decision, QueueFilter};
 use anshin_core::support::{CaseAction, CaseStore, Member, SupportDesk, SupportError};
 use anshin_core::taxonomy::Category;
@@ -131,7 +132,29 @@ fn status_of(error: &SupportError) -> StatusCode {
         SupportError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         SupportError::NotFound(_) => StatusCode::NOT_FOUND,
         SupportError::Conflict(_) => StatusCode::CONFLICT,
-        SupportError::Contention(_) | SupportError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        SupportError::Contention(_) => StatusCode::SERVICE_UNAVAILABLE,
+        // An outage passes and is worth a retry (503); a request the table refuses as
+        // invalid, or an item this build cannot read, is a defect that will not (500).
+        SupportError::Store(store) => match store {
+            StoreError::Unavailable(_) | StoreError::Throttled(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            StoreError::Rejected(_) | StoreError::Malformed(_) | StoreError::Inconsistent(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        },
+    }
+}
+
+/// What a caller is told: the refusal itself for what the caller can change, and only the
+/// kind for a store failure — its detail (AWS's error text, an item's decoding error) stays
+/// in the log.
+fn client_message(error: &SupportError) -> String {
+    match error {
+        SupportError::Store(store) => {
+            format!("{}: nothing was recorded; retry later", store.error_type())
+        }
+        other => other.to_string(),
     }
 }
 
@@ -155,10 +178,12 @@ fn api_support_error(e: SupportError) -> Response {
         SupportError::Invalid(_) => "invalid_input",
         SupportError::NotFound(_) => "not_found",
         SupportError::Conflict(_) => "conflict",
-        SupportError::Contention(_) | SupportError::Store(_) => "unavailable",
+        SupportError::Contention(_) => "unavailable",
+        SupportError::Store(_) if status == StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        SupportError::Store(_) => "internal_error",
     };
     warn!(status = status.as_u16(), error = %e, "support action refused or failed");
-    api_error(status, kind, e.to_string())
+    api_error(status, kind, client_message(&e))
 }
 
 fn page_auth_error(lang: Lang, e: AuthError) -> Response {
@@ -182,7 +207,7 @@ fn page_support_error(lang: Lang, member: &Member, e: SupportError) -> Response 
     };
     (
         status,
-        pages::message_page(lang, title, Some(member), &e.to_string(), false),
+        pages::message_page(lang, title, Some(member), &client_message(&e), false),
     )
         .into_response()
 }
@@ -726,5 +751,44 @@ mod tests {
         assert_eq!(pairs.iter().filter(|(k, _)| k == "category").count(), 2);
         assert_eq!(field(&pairs, "reason"), Some("a bあ"));
         assert_eq!(decode("100%"), "100%");
+    }
+
+    #[test]
+    fn an_outage_is_503_a_defect_500_and_neither_tells_the_caller_the_stores_detail() {
+        let detail = "GetItem: dispatch failure on host table-anshin-internal";
+        for (error, status) in [
+            (
+                StoreError::Unavailable(detail.into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                StoreError::Throttled(detail.into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                StoreError::Rejected(detail.into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                StoreError::Malformed(detail.into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                StoreError::Inconsistent(detail.into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        ] {
+            let error = SupportError::Store(error);
+            assert_eq!(status_of(&error), status, "{error}");
+            let message = client_message(&error);
+            assert!(!message.contains("dispatch"), "{message}");
+            assert!(message.contains("nothing was recorded"), "{message}");
+        }
+        let conflict = SupportError::Conflict("case sub-1 was decided differently".into());
+        assert_eq!(status_of(&conflict), StatusCode::CONFLICT);
+        assert_eq!(
+            client_message(&conflict),
+            "case sub-1 was decided differently"
+        );
     }
 }
