@@ -16,7 +16,8 @@ cd "$root"
 
 . "$root/tests/moto.sh"
 
-cargo test --workspace --all-targets "$@"
+# Build every test target once; the runs below reuse it.
+cargo test --workspace --all-targets --no-run "$@"
 
 # The data step: pinned public datasets fetched and checked, near-duplicates removed.
 "$venv/bin/python" "$root/shared/model/test_sources.py"
@@ -26,7 +27,21 @@ cargo test --workspace --all-targets "$@"
 # ../shared/data beside the checkout, --fetch first brings the pinned public datasets (and
 # fails clearly when it cannot); with it, --fetch has nothing to do.
 "$venv/bin/python" "$root/shared/model/train.py" --fetch
-"$venv/bin/python" "$root/shared/model/train.py" --check
+# The retrain takes about eight minutes of both cores and needs nothing but the anshin
+# binary just built, so it runs beside the stages that mostly wait (on moto, on the
+# functions, on the browser) and is collected at the end. It calls the binary directly:
+# a `cargo run` would wait on the build lock the tests hold.
+train_log="$root/target/train-check.log"
+ANSHIN_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/anshin" \
+  "$venv/bin/python" "$root/shared/model/train.py" --check > "$train_log" 2>&1 &
+train_pid=$!
+stop_all() {
+  kill "$train_pid" 2>/dev/null || true
+  stop_moto
+}
+trap stop_all EXIT INT TERM
+
+cargo test --workspace --all-targets "$@"
 
 # The deployable stack, checked statically: cfn-lint must report nothing, checkov no failed
 # check (a skip is allowed only in the template itself, with its reason beside it).
@@ -60,3 +75,11 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
 fi
 echo "tests/run.sh: support console in headless Chromium (infra/local-loop.sh --browser)" >&2
 PATH="$venv/bin:$PATH" "$venv/bin/python" infra/local_loop.py --browser
+
+echo "tests/run.sh: waiting for train.py --check" >&2
+if ! wait "$train_pid"; then
+  cat "$train_log" >&2
+  echo "tests/run.sh: train.py --check failed" >&2
+  exit 1
+fi
+grep -- "--check:" "$train_log" >&2
