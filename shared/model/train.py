@@ -3,6 +3,9 @@
 
     .venv/bin/python shared/model/train.py            # write the model, manifest and card
     .venv/bin/python shared/model/train.py --check    # retrain in a temp dir, compare hashes
+    .venv/bin/python shared/model/train.py --check-final
+                                                      # CI's quick form: every final fit
+                                                      # redone, with the manifest's calibration
     .venv/bin/python shared/model/train.py --fetch    # fetch the pinned public datasets
                                                       # (only needed without ../shared/data)
     .venv/bin/python shared/model/train.py --cross-batch DIR
@@ -188,6 +191,38 @@ def fit_category(data: Data, j: int) -> dict:
     final = fit(data.x, y)
     return {"oob": oob, "final": (final.coef_[0].astype(np.float32), float(final.intercept_[0])),
             "folds": fold_models}
+
+
+def fit_final(data: Data, j: int) -> tuple[np.ndarray, float]:
+    """The final fit of one category alone, as fit_category makes it."""
+    final = fit(data.x, data.labels[:, j])
+    return final.coef_[0].astype(np.float32), float(final.intercept_[0])
+
+
+def check_final(shipped: dict) -> tuple[str, list[str]]:
+    """The quick reproduction CI runs: the data step, the features and the final fit of every
+    category from scratch, calibrated with the Platt pairs the shipped manifest recorded, then
+    exported — one fit per category instead of nine. What it leaves to `--check` is only the
+    out-of-batch folds that chose those pairs and the thresholds. Returns the model's hash
+    and what else differs from the manifest."""
+    description = featurizer_description()
+    categories, config = description["categories"], description["config"]
+    differences = []
+    if categories != shipped["categories"] or config != shipped["featurizer"]["config"]:
+        differences.append("featurizer or categories")
+    data, _, _ = load_data(config, categories)
+    n = data.n_original
+    if n != shipped["training"]["rows"] or data.x.shape[0] - n != shipped["training"]["augmented_rows"]:
+        differences.append(f"rows ({n} + {data.x.shape[0] - n} variants)")
+    finals = Parallel(n_jobs=JOBS)(delayed(fit_final)(data, j) for j in range(len(categories)))
+    weights = np.zeros((config["buckets"], len(categories)), dtype=np.float32)
+    bias = np.zeros(len(categories), dtype=np.float32)
+    for j, category in enumerate(categories):
+        a, b = shipped["out_of_batch"][category]["platt"]
+        coef, intercept = finals[j]
+        weights[:, j] = a * coef
+        bias[j] = np.float32(a * intercept + b)
+    return hashlib.sha256(export_onnx(weights, bias)).hexdigest(), differences
 
 
 def load_data(config: dict, categories: list[str]) -> tuple[Data, list[sources.Source], dict]:
@@ -504,6 +539,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true",
                         help="retrain into a temporary folder and compare with the shipped manifest")
+    parser.add_argument("--check-final", action="store_true",
+                        help="CI's quick check: redo the data step and every category's final fit with the "
+                             "manifest's calibration and compare the model's hash (one fit per category "
+                             "instead of nine)")
     parser.add_argument("--fetch", action="store_true",
                         help="fetch the pinned public datasets that ../shared/data/public lacks, then stop")
     parser.add_argument("--out-dir", type=Path, default=MODEL_DIR,
@@ -515,6 +554,15 @@ def main() -> None:
         if args.fetch:
             sources.fetch()
             return
+        if args.check_final:
+            shipped = json.loads((MODEL_DIR / MANIFEST_FILE).read_text(encoding="utf-8"))
+            fresh_sha, differences = check_final(shipped)
+            on_disk = sources.sha256_file(MODEL_DIR / MODEL_FILE)
+            ok = fresh_sha == shipped["model_sha256"] == on_disk and not differences
+            print(f"train.py --check-final: refitted {fresh_sha}, manifest {shipped['model_sha256']}, "
+                  f"file {on_disk}{', different ' + ', '.join(differences) if differences else ''}: "
+                  f"{'reproduced' if ok else 'MISMATCH'}")
+            sys.exit(0 if ok else 1)
         if args.check:
             shipped = json.loads((MODEL_DIR / MANIFEST_FILE).read_text(encoding="utf-8"))
             with tempfile.TemporaryDirectory() as tmp:
