@@ -193,6 +193,17 @@ def fit_category(data: Data, j: int) -> dict:
             "folds": fold_models}
 
 
+def calibrated(finals: list, platts: list, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """The exported weights and biases: each category's final fit with its Platt pair folded
+    in, so that the graph's sigmoid gives calibrated probabilities."""
+    weights = np.zeros((buckets, len(finals)), dtype=np.float32)
+    bias = np.zeros(len(finals), dtype=np.float32)
+    for j, ((coef, intercept), (a, b)) in enumerate(zip(finals, platts)):
+        weights[:, j] = a * coef
+        bias[j] = np.float32(a * intercept + b)
+    return weights, bias
+
+
 def fit_final(data: Data, j: int) -> tuple[np.ndarray, float]:
     """The final fit of one category alone, as fit_category makes it."""
     final = fit(data.x, data.labels[:, j])
@@ -215,13 +226,8 @@ def check_final(shipped: dict) -> tuple[str, list[str]]:
     if n != shipped["training"]["rows"] or data.x.shape[0] - n != shipped["training"]["augmented_rows"]:
         differences.append(f"rows ({n} + {data.x.shape[0] - n} variants)")
     finals = Parallel(n_jobs=JOBS)(delayed(fit_final)(data, j) for j in range(len(categories)))
-    weights = np.zeros((config["buckets"], len(categories)), dtype=np.float32)
-    bias = np.zeros(len(categories), dtype=np.float32)
-    for j, category in enumerate(categories):
-        a, b = shipped["out_of_batch"][category]["platt"]
-        coef, intercept = finals[j]
-        weights[:, j] = a * coef
-        bias[j] = np.float32(a * intercept + b)
+    platts = [tuple(shipped["out_of_batch"][c]["platt"]) for c in categories]
+    weights, bias = calibrated(finals, platts, config["buckets"])
     return hashlib.sha256(export_onnx(weights, bias)).hexdigest(), differences
 
 
@@ -336,8 +342,6 @@ def train(out_dir: Path, cross_batch_dir: Path | None = None) -> dict:
     marketplace = np.isin(data.batch[:n], data.folds)
     y_all = data.labels[:n]
     hard_negative = np.array([bool(r.get("hard_negative")) for r in data.rows[:n]])
-    weights = np.zeros((config["buckets"], len(categories)), dtype=np.float32)
-    bias = np.zeros(len(categories), dtype=np.float32)
     platts, thresholds, per_category = [], {}, {}
     oob_predicted = np.zeros((n, len(categories)), dtype=bool)
     for j, category in enumerate(categories):
@@ -347,9 +351,6 @@ def train(out_dir: Path, cross_batch_dir: Path | None = None) -> dict:
         threshold, score = best_threshold(probabilities, y)
         predicted = probabilities >= threshold
         oob_predicted[marketplace, j] = predicted
-        coef, intercept = fitted[j]["final"]
-        weights[:, j] = a * coef
-        bias[j] = np.float32(a * intercept + b)
         platts.append((a, b))
         thresholds[category] = threshold
         tp = float(np.sum(predicted & y))
@@ -377,6 +378,7 @@ def train(out_dir: Path, cross_batch_dir: Path | None = None) -> dict:
         print(f"train.py: held out {name}: macro-F1 {m['macro_f1']}, any-violation F1 {m['any_violation_f1']}, "
               f"FP clean {m['fp_rate_clean']}, FP hard {m['fp_rate_hard_negative']}", file=sys.stderr)
 
+    weights, bias = calibrated([f["final"] for f in fitted], platts, config["buckets"])
     model_bytes = export_onnx(weights, bias)
     model_sha = hashlib.sha256(model_bytes).hexdigest()
     (out_dir / MODEL_FILE).write_bytes(model_bytes)
@@ -422,10 +424,9 @@ def write_fold_models(out: Path, data: Data, fitted: list, platts: list, manifes
     for held_out in data.folds:
         fold_dir = out / held_out
         fold_dir.mkdir(parents=True, exist_ok=True)
-        weights = np.stack([platts[j][0] * fitted[j]["folds"][held_out][0] for j in range(len(fitted))], axis=1)
-        bias = np.array([platts[j][0] * fitted[j]["folds"][held_out][1] + platts[j][1] for j in range(len(fitted))],
-                        dtype=np.float32)
-        model_bytes = export_onnx(weights.astype(np.float32), bias)
+        folds = [f["folds"][held_out] for f in fitted]
+        weights, bias = calibrated(folds, platts, len(folds[0][0]))
+        model_bytes = export_onnx(weights, bias)
         (fold_dir / MODEL_FILE).write_bytes(model_bytes)
         fold_manifest = dict(manifest, model_version=f"fold-{held_out}",
                              model_sha256=hashlib.sha256(model_bytes).hexdigest())
