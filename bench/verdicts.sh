@@ -13,7 +13,7 @@ out=$2
 mkdir -p "$out"
 inputs=("$root"/shared/model/corpus/*.jsonl "$root/shared/policy/dev-examples.jsonl")
 [ -f "$root/../shared/data/policy-eval/marketplace-ja.jsonl" ] && inputs+=("$root/../shared/data/policy-eval/marketplace-ja.jsonl")
-[ -f "$root/shared/model/redteam/redteam-v1.jsonl" ] && inputs+=("$root/shared/model/redteam/redteam-v1.jsonl")
+inputs+=("$root"/shared/model/redteam/*.jsonl)
 for input in "${inputs[@]}"; do
   name=$(basename "$input" .jsonl)
   # Exit 1 means some lines were refused (reported on stderr); their verdicts still count.

@@ -198,8 +198,8 @@ pub fn policy(data: &[u8]) {
 }
 
 /// The literal gate of a policy pattern (first line) is sound on a text (the rest): every
-/// match starts with one of the `Starts` literals, or contains one of the `Contains` ones,
-/// ASCII case ignored — or the rule engine would skip a text the pattern matches.
+/// match starts with one of the `Starts` literals (and contains one of those it `requires`),
+/// or contains one of the `Contains` ones, ASCII case ignored — or the rule engine would skip a text the pattern matches.
 pub fn gate(data: &[u8]) {
     let Ok(input) = std::str::from_utf8(data) else {
         return;
@@ -216,7 +216,12 @@ pub fn gate(data: &[u8]) {
         let matched = lower(&haystack[m.range()]);
         let from_start = lower(&haystack[m.start()..]);
         let sound = match &gate {
-            Gate::Starts(literals) => literals.iter().any(|l| from_start.starts_with(&lower(l))),
+            Gate::Starts { literals, requires } => {
+                literals.iter().any(|l| from_start.starts_with(&lower(l)))
+                    && requires
+                        .as_ref()
+                        .is_none_or(|set| set.iter().any(|l| matched.contains(&lower(l))))
+            }
             Gate::Contains(literals) => literals.iter().any(|l| matched.contains(&lower(l))),
             Gate::Always => true,
         };

@@ -11,8 +11,10 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex_automata::meta::Regex;
+use regex_automata::{Input, PatternSet};
 use serde::Deserialize;
 
+use super::rules::compile_pattern_set;
 use super::{compile_checked, PolicyError};
 use crate::text::normalize;
 
@@ -38,7 +40,6 @@ struct SignalFile {
 #[derive(Debug)]
 struct Signal {
     id: String,
-    regexes: Vec<Regex>,
 }
 
 /// The compiled discussion signals of a policy. A policy without a `[discussion]` section
@@ -49,6 +50,10 @@ pub struct DiscussionSignals {
     signals: Vec<Signal>,
     keywords: AhoCorasick,
     keyword_signal: Vec<usize>,
+    /// Every signal's regexes in one automaton, scanned once per text (`None`: no regex).
+    regexes: Option<Regex>,
+    /// Signal of each pattern of `regexes`.
+    regex_signal: Vec<usize>,
 }
 
 impl Default for DiscussionSignals {
@@ -58,6 +63,8 @@ impl Default for DiscussionSignals {
             signals: Vec::new(),
             keywords: AhoCorasick::new(Vec::<String>::new()).expect("an empty automaton builds"),
             keyword_signal: Vec::new(),
+            regexes: None,
+            regex_signal: Vec::new(),
         }
     }
 }
@@ -73,6 +80,8 @@ impl DiscussionSignals {
         let mut signals = Vec::new();
         let mut patterns = Vec::new();
         let mut keyword_signal = Vec::new();
+        let mut regexes = Vec::new();
+        let mut regex_signal = Vec::new();
         for (index, signal) in file.signals.into_iter().enumerate() {
             if signal.description.trim().is_empty() {
                 return Err(PolicyError::EmptyField {
@@ -92,16 +101,28 @@ impl DiscussionSignals {
                     keyword_signal.push(index);
                 }
             }
-            let regexes = signal
-                .regex
-                .iter()
-                .map(|p| compile_checked(&signal.id, p))
-                .collect::<Result<Vec<_>, _>>()?;
-            signals.push(Signal {
-                id: signal.id,
-                regexes,
-            });
+            for pattern in signal.regex {
+                regexes.push(pattern);
+                regex_signal.push(index);
+            }
+            signals.push(Signal { id: signal.id });
         }
+        let regexes = if regexes.is_empty() {
+            None
+        } else {
+            Some(compile_pattern_set(&regexes).map_err(|_| {
+                // Name the pattern that does not compile: compiled alone, it fails too.
+                regexes
+                    .iter()
+                    .zip(&regex_signal)
+                    .find_map(|(p, &at)| compile_checked(&signals[at].id, p).err())
+                    .unwrap_or_else(|| {
+                        PolicyError::Discussion(
+                            "the signals' regexes do not compile together".into(),
+                        )
+                    })
+            })?)
+        };
         let keywords = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
             .build(&patterns)
@@ -111,6 +132,8 @@ impl DiscussionSignals {
             signals,
             keywords,
             keyword_signal,
+            regexes,
+            regex_signal,
         })
     }
 
@@ -125,9 +148,11 @@ impl DiscussionSignals {
         for m in self.keywords.find_iter(text) {
             hit[self.keyword_signal[m.pattern().as_usize()]] = true;
         }
-        for (index, signal) in self.signals.iter().enumerate() {
-            if !hit[index] {
-                hit[index] = signal.regexes.iter().any(|r| r.is_match(text));
+        if let Some(regexes) = &self.regexes {
+            let mut matched = PatternSet::new(regexes.pattern_len());
+            regexes.which_overlapping_matches(&Input::new(text), &mut matched);
+            for pattern in matched.iter() {
+                hit[self.regex_signal[pattern.as_usize()]] = true;
             }
         }
         self.signals
@@ -163,6 +188,54 @@ mod tests {
             vec!["discussion.awareness", "discussion.spec"]
         );
         assert!(s.found(normalize("LINE IDを教えて").as_str()).is_empty());
+    }
+
+    /// The embedded policy's signals, found by one scan, are those its regexes find one
+    /// by one on the team's texts.
+    #[test]
+    fn one_scan_finds_what_each_regex_finds_alone() {
+        #[derive(Deserialize)]
+        struct PolicyDiscussion {
+            discussion: toml::Value,
+        }
+        let embedded = include_str!("../../policy/default.toml");
+        let section = toml::from_str::<PolicyDiscussion>(embedded)
+            .unwrap()
+            .discussion;
+        let file: DiscussionFile = section.clone().try_into().unwrap();
+        let alone: Vec<(usize, Regex)> = file
+            .signals
+            .iter()
+            .enumerate()
+            .flat_map(|(at, s)| s.regex.iter().map(move |p| (at, p)))
+            .map(|(at, p)| (at, super::super::rules::compile_pattern(p).unwrap()))
+            .collect();
+        let signals = DiscussionSignals::compile(file).unwrap();
+        let mut found_some = 0;
+        for text in super::super::rules::tests::team_texts() {
+            let text = normalize(&text);
+            let text = text.as_str();
+            let mut expected = vec![false; signals.signals.len()];
+            for m in signals.keywords.find_iter(text) {
+                expected[signals.keyword_signal[m.pattern().as_usize()]] = true;
+            }
+            for (at, regex) in &alone {
+                expected[*at] |= regex.is_match(text);
+            }
+            let expected: Vec<&str> = signals
+                .signals
+                .iter()
+                .zip(&expected)
+                .filter(|(_, hit)| **hit)
+                .map(|(s, _)| s.id.as_str())
+                .collect();
+            found_some += usize::from(!expected.is_empty());
+            assert_eq!(signals.found(text), expected);
+        }
+        assert!(
+            found_some > 30,
+            "the texts exercise the signals ({found_some})"
+        );
     }
 
     #[test]

@@ -62,6 +62,23 @@ pub fn compile_pattern(pattern: &str) -> Result<Regex, Box<meta::BuildError>> {
         .map_err(Box::new)
 }
 
+/// Compiles several policy patterns into one automaton that reports every pattern
+/// matching anywhere in a text (`which_overlapping_matches`), with the same syntax as
+/// [`compile_pattern`]: one scan for a set of yes/no questions.
+pub fn compile_pattern_set(patterns: &[String]) -> Result<Regex, Box<meta::BuildError>> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(regex_automata::MatchKind::All)
+                .utf8_empty(true)
+                .nfa_size_limit(Some(1 << 22))
+                .hybrid_cache_capacity(2 * (1 << 20)),
+        )
+        .syntax(syntax::Config::new().utf8(true).case_insensitive(true))
+        .build_many(patterns)
+        .map_err(Box::new)
+}
+
 /// One rule of the policy, as written.
 #[derive(Debug, Clone)]
 pub struct RuleSource {
@@ -169,7 +186,7 @@ pub struct RuleEngine {
 /// `EMBEDDED_GATES: &[(&str, EmbeddedGate)]`, sorted by pattern.
 mod embedded {
     pub(super) enum EmbeddedGate {
-        Starts(&'static [&'static str]),
+        Starts(&'static [&'static str], Option<&'static [&'static str]>),
         Contains(&'static [&'static str]),
         // Unused while every shipped pattern has literals; the build writes it for any other.
         #[allow(dead_code)]
@@ -185,7 +202,10 @@ fn embedded_gate(pattern: &str) -> Option<Gate> {
         .binary_search_by(|(p, _)| (*p).cmp(pattern))
         .ok()?;
     Some(match &EMBEDDED_GATES[at].1 {
-        EmbeddedGate::Starts(literals) => Gate::Starts(owned(literals)),
+        EmbeddedGate::Starts(literals, requires) => Gate::Starts {
+            literals: owned(literals),
+            requires: requires.map(owned),
+        },
         EmbeddedGate::Contains(literals) => Gate::Contains(owned(literals)),
         EmbeddedGate::Always => Gate::Always,
     })
@@ -305,7 +325,15 @@ impl RuleEngine {
         }
         for (at, pattern) in table.patterns.iter().enumerate() {
             match &pattern.gate {
-                Gate::Starts(ls) => ls.iter().for_each(|l| own(l, LiteralOwner::StartOf(at))),
+                Gate::Starts { literals, requires } => {
+                    literals
+                        .iter()
+                        .for_each(|l| own(l, LiteralOwner::StartOf(at)));
+                    requires
+                        .iter()
+                        .flatten()
+                        .for_each(|l| own(l, LiteralOwner::InsideOf(at)));
+                }
                 Gate::Contains(ls) => ls.iter().for_each(|l| own(l, LiteralOwner::InsideOf(at))),
                 Gate::Always => {}
             }
@@ -392,7 +420,8 @@ struct LiteralPass<'e, 't> {
     text: &'t str,
     /// Per pattern, where a match may start (for [`Gate::Starts`]), in text order.
     starts: Vec<Vec<usize>>,
-    /// Per pattern, whether a required literal occurs (for [`Gate::Contains`]).
+    /// Per pattern, whether a required literal occurs (for [`Gate::Contains`] and a
+    /// [`Gate::Starts`] that `requires` one).
     present: Vec<bool>,
     keyword_hits: Vec<(usize, Range<usize>)>,
     /// Per pattern, its matches once computed.
@@ -441,7 +470,10 @@ impl<'e, 't> LiteralPass<'e, 't> {
         let text = self.text;
         let whole_text = |regex: &Regex| regex.find_iter(text).map(|m| m.range()).collect();
         match &pattern.gate {
-            Gate::Starts(_) => {
+            Gate::Starts {
+                requires: Some(_), ..
+            } if !self.present[at] => Vec::new(),
+            Gate::Starts { .. } => {
                 let starts = &mut self.starts[at];
                 if starts.is_empty() {
                     return Vec::new();
@@ -479,4 +511,4 @@ fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

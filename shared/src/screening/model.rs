@@ -26,6 +26,8 @@ use crate::taxonomy::Category;
 
 const EMBEDDED_MODEL: &[u8] = include_bytes!("../../model/anshin-classifier.onnx");
 const EMBEDDED_MANIFEST: &str = include_str!("../../model/manifest.json");
+// The embedded model's SHA-256, computed by `shared/build.rs` from the same file.
+include!(concat!(env!("OUT_DIR"), "/embedded_model_sha256.rs"));
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -114,7 +116,7 @@ impl ModelSource {
 
 impl OnnxClassifier {
     pub fn embedded() -> Result<Self, ModelError> {
-        Self::from_parts(EMBEDDED_MODEL, EMBEDDED_MANIFEST)
+        Self::from_hashed_parts(EMBEDDED_MODEL, EMBEDDED_MODEL_SHA256, EMBEDDED_MANIFEST)
     }
 
     pub fn from_manifest_path(path: &Path) -> Result<Self, ModelError> {
@@ -134,8 +136,14 @@ impl OnnxClassifier {
     }
 
     pub fn from_parts(model: &[u8], manifest: &str) -> Result<Self, ModelError> {
+        Self::from_hashed_parts(model, &sha256_hex(model), manifest)
+    }
+
+    /// [`OnnxClassifier::from_parts`] for a model whose hash is already known: the
+    /// embedded one's is computed at build time.
+    fn from_hashed_parts(model: &[u8], sha256: &str, manifest: &str) -> Result<Self, ModelError> {
         let manifest: ModelManifest = serde_json::from_str(manifest)?;
-        let actual = sha256_hex(model);
+        let actual = sha256.to_owned();
         if actual != manifest.model_sha256 {
             return Err(ModelError::HashMismatch {
                 expected: manifest.model_sha256,
@@ -329,6 +337,12 @@ mod tests {
                 body: &body,
             })
             .unwrap()
+    }
+
+    #[test]
+    fn the_build_time_hash_is_the_embedded_model_s() {
+        assert_eq!(EMBEDDED_MODEL_SHA256, sha256_hex(EMBEDDED_MODEL));
+        assert_eq!(EMBEDDED_MODEL_SHA256.len(), 64);
     }
 
     #[test]
