@@ -1,12 +1,14 @@
-//! The ONNX text classifier, served with tract.
+//! The ONNX text classifier: the exported linear graph read and run directly
+//! ([`super::linear`]), any other graph served with tract.
 //!
 //! `shared/model/train.py` writes the model and its manifest; both are embedded in the
 //! binary, and `ANSHIN_MODEL_PATH` (a manifest file, the model named in it beside it)
 //! replaces them. Loading checks the model's hash and that the manifest's featurizer is the
 //! one compiled here — a model trained on other features would score garbage without
-//! failing — then builds the narrowest plan (so that a graph tract cannot run fails the
-//! cold start) and each wider one on first use. After that, `predict` is a featurize
-//! plus one run of a plan.
+//! failing. A graph that is not the exported linear one is handed to tract, which builds
+//! the narrowest plan (so that a graph tract cannot run fails the cold start) and each
+//! wider one on first use. After that, `predict` is a featurize plus one sparse dot
+//! product, or one run of a plan.
 //!
 //! The graph's feature width K is symbolic; each plan fixes it (a symbolic dimension costs
 //! two orders of magnitude) at one of 128, 256, … `max_features`. A run costs about in
@@ -21,6 +23,7 @@ use tract_onnx::prelude::*;
 
 use super::classifier::{Classifier, ClassifierError, ScreenDocument};
 use super::featurize::{featurize, Features, FeaturizerConfig, FEATURIZER_VERSION};
+use super::linear::LinearGraph;
 use crate::digest::sha256_hex;
 use crate::taxonomy::Category;
 
@@ -77,12 +80,30 @@ type Plan = Arc<TypedRunnableModel>;
 /// The narrowest plan's width; below it a run costs about the same whatever K is.
 const NARROWEST_PLAN: usize = 128;
 
+/// How the graph runs.
+enum Engine {
+    /// The exported linear graph, read straight from the file.
+    Linear(LinearGraph),
+    Tract {
+        /// The parsed graph, from which each plan is optimised for its width.
+        graph: Box<InferenceModel>,
+        /// (width, plan once built), widest last.
+        plans: Vec<(usize, std::sync::OnceLock<Result<Plan, String>>)>,
+    },
+}
+
+/// Which engine to use for a graph both can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prefer {
+    Linear,
+    /// For the parity test: tract's own run of the same file.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Tract,
+}
+
 /// The loaded, optimised model: one per process, shared by every invocation.
 pub struct OnnxClassifier {
-    /// The parsed graph, from which each plan is optimised for its width.
-    graph: InferenceModel,
-    /// (width, plan once built), widest last.
-    plans: Vec<(usize, std::sync::OnceLock<Result<Plan, String>>)>,
+    engine: Engine,
     manifest: ModelManifest,
     featurizer: FeaturizerConfig,
     /// Output position → category.
@@ -142,6 +163,15 @@ impl OnnxClassifier {
     /// [`OnnxClassifier::from_parts`] for a model whose hash is already known: the
     /// embedded one's is computed at build time.
     fn from_hashed_parts(model: &[u8], sha256: &str, manifest: &str) -> Result<Self, ModelError> {
+        Self::load(model, sha256, manifest, Prefer::Linear)
+    }
+
+    fn load(
+        model: &[u8],
+        sha256: &str,
+        manifest: &str,
+        prefer: Prefer,
+    ) -> Result<Self, ModelError> {
         let manifest: ModelManifest = serde_json::from_str(manifest)?;
         let actual = sha256.to_owned();
         if actual != manifest.model_sha256 {
@@ -192,31 +222,48 @@ impl OnnxClassifier {
             }
             thresholds[category.index()] = t;
         }
-        let graph = tract_onnx::onnx()
-            .model_for_read(&mut std::io::Cursor::new(model))
+        let onnx = tract_onnx::onnx();
+        let proto = onnx
+            .proto_model_for_read(&mut std::io::Cursor::new(model))
             .map_err(|e| ModelError::Graph(format!("{e:#}")))?;
+        let linear = LinearGraph::recognise(&proto)
+            .filter(|linear| linear.categories() == outputs.len() && prefer == Prefer::Linear);
+        let engine = match linear {
+            Some(linear) => Engine::Linear(linear),
+            None => Engine::Tract {
+                graph: Box::new(
+                    onnx.model_for_proto_model(&proto)
+                        .map_err(|e| ModelError::Graph(format!("{e:#}")))?,
+                ),
+                plans: plan_widths(served_config.max_features)
+                    .into_iter()
+                    .map(|width| (width, std::sync::OnceLock::new()))
+                    .collect(),
+            },
+        };
         let classifier = OnnxClassifier {
-            plans: plan_widths(served_config.max_features)
-                .into_iter()
-                .map(|width| (width, std::sync::OnceLock::new()))
-                .collect(),
-            graph,
+            engine,
             manifest,
             featurizer: served_config,
             outputs,
             thresholds,
         };
-        classifier
-            .plan(0)
-            .map_err(|e| ModelError::Graph(e.to_string()))?;
+        if let Engine::Tract { .. } = classifier.engine {
+            classifier
+                .plan(0)
+                .map_err(|e| ModelError::Graph(e.to_string()))?;
+        }
         Ok(classifier)
     }
 
     /// The plan at `slot` of [`OnnxClassifier::plan_widths`], optimised on first use.
     fn plan(&self, slot: usize) -> Result<&Plan, ClassifierError> {
-        let (width, plan) = &self.plans[slot];
+        let Engine::Tract { graph, plans } = &self.engine else {
+            return Err(ClassifierError("the linear graph has no plans".into()));
+        };
+        let (width, plan) = &plans[slot];
         plan.get_or_init(|| {
-            optimised_plan(&self.graph, *width, self.outputs.len()).map_err(|e| format!("{e:#}"))
+            optimised_plan(graph, *width, self.outputs.len()).map_err(|e| format!("{e:#}"))
         })
         .as_ref()
         .map_err(|e| ClassifierError(e.clone()))
@@ -235,16 +282,37 @@ impl OnnxClassifier {
         )
     }
 
-    /// The feature widths of the plans, narrowest first.
+    /// The feature widths of tract's plans, narrowest first (none for the linear graph).
     pub fn plan_widths(&self) -> Vec<usize> {
-        self.plans.iter().map(|&(width, _)| width).collect()
+        match &self.engine {
+            Engine::Linear(_) => Vec::new(),
+            Engine::Tract { plans, .. } => plans.iter().map(|&(width, _)| width).collect(),
+        }
+    }
+
+    /// Whether the graph runs without tract.
+    pub fn runs_linear(&self) -> bool {
+        matches!(self.engine, Engine::Linear(_))
     }
 
     /// Calibrated probabilities, in the model's output order (`manifest().categories`).
     pub fn predict_features(&self, features: &Features) -> Result<Vec<f32>, ClassifierError> {
         let used = features.indices.len().min(features.values.len());
-        let slot = self
-            .plans
+        if used > self.featurizer.max_features {
+            return Err(ClassifierError(format!(
+                "{used} features, more than the widest plan's {}",
+                self.featurizer.max_features
+            )));
+        }
+        let plans = match &self.engine {
+            Engine::Linear(linear) => {
+                return linear
+                    .scores(&features.indices[..used], &features.values[..used])
+                    .ok_or_else(|| ClassifierError("a feature index is outside the model".into()));
+            }
+            Engine::Tract { plans, .. } => plans,
+        };
+        let slot = plans
             .iter()
             .position(|&(width, _)| width >= used)
             .ok_or_else(|| {
@@ -253,7 +321,7 @@ impl OnnxClassifier {
                     self.featurizer.max_features
                 ))
             })?;
-        let width = self.plans[slot].0;
+        let width = plans[slot].0;
         run_padded(self.plan(slot)?, width, features).map_err(|e| ClassifierError(format!("{e:#}")))
     }
 }
@@ -371,9 +439,96 @@ mod tests {
         assert!(ordinary[i] < classifier.thresholds()[i], "{}", ordinary[i]);
     }
 
+    fn embedded_on_tract() -> OnnxClassifier {
+        OnnxClassifier::load(
+            EMBEDDED_MODEL,
+            EMBEDDED_MODEL_SHA256,
+            EMBEDDED_MANIFEST,
+            Prefer::Tract,
+        )
+        .unwrap()
+    }
+
+    /// The sparse dot product gives tract's own run of the same file, on the team's texts
+    /// and at the edges (no feature, the widest document).
+    #[test]
+    fn the_linear_graph_scores_as_tract_runs_the_same_file() {
+        let linear = OnnxClassifier::embedded().unwrap();
+        let tract = embedded_on_tract();
+        assert!(linear.runs_linear() && !tract.runs_linear());
+        let mut lines: Vec<String> = include_str!("../../policy/dev-examples.jsonl")
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/model/corpus");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .collect();
+        files.sort();
+        for file in files {
+            let corpus = std::fs::read_to_string(file).unwrap();
+            lines.extend(corpus.lines().step_by(16).map(str::to_owned));
+        }
+        let mut documents: Vec<Features> = lines
+            .iter()
+            .map(|line| {
+                let item: serde_json::Value = serde_json::from_str(line).unwrap();
+                let text = item["body"]
+                    .as_str()
+                    .or(item["text"].as_str())
+                    .unwrap_or("");
+                let body = normalize(text);
+                linear.features(&ScreenDocument {
+                    kind: SubmissionKind::JobPosting,
+                    title: None,
+                    body: &body,
+                })
+            })
+            .collect();
+        let max = FeaturizerConfig::default().max_features;
+        documents.push(Features {
+            indices: Vec::new(),
+            values: Vec::new(),
+        });
+        documents.push(Features {
+            indices: (0..max as u32).map(|i| i * 7).collect(),
+            values: vec![0.03; max],
+        });
+        let (mut exact, mut worst) = (0, 0f32);
+        for features in &documents {
+            let ours = linear.predict_features(features).unwrap();
+            let theirs = tract.predict_features(features).unwrap();
+            assert_eq!(ours.len(), theirs.len());
+            for (a, b) in ours.iter().zip(&theirs) {
+                worst = worst.max((a - b).abs());
+                exact += usize::from(a == b);
+            }
+        }
+        assert!(documents.len() > 500, "{} documents", documents.len());
+        assert!(worst <= 1e-6, "largest difference {worst}");
+        eprintln!(
+            "parity: {} documents, {exact} of {} scores bit-identical, largest difference {worst:e}",
+            documents.len(),
+            documents.len() * Category::ALL.len()
+        );
+    }
+
+    #[test]
+    fn a_feature_index_outside_the_model_is_an_error() {
+        let classifier = OnnxClassifier::embedded().unwrap();
+        let features = Features {
+            indices: vec![u32::MAX],
+            values: vec![1.0],
+        };
+        let error = classifier.predict_features(&features).unwrap_err();
+        assert!(error.0.contains("outside the model"), "{}", error.0);
+    }
+
     #[test]
     fn every_plan_width_gives_the_same_scores() {
-        let classifier = OnnxClassifier::embedded().unwrap();
+        let classifier = embedded_on_tract();
         let widths = classifier.plan_widths();
         assert_eq!(widths.first(), Some(&NARROWEST_PLAN));
         assert_eq!(
