@@ -19,10 +19,9 @@ import tempfile
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException
+from selenium.common.exceptions import NoSuchElementException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 URL = os.environ["ANSHIN_CONSOLE_URL"].rstrip("/")
@@ -81,11 +80,15 @@ def submit(driver, button):
     """Clicks a button that posts a form and waits for the page the post leads to: a click
     returns before the browser has replaced the page, and reading the old one then finds
     stale elements (or none)."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    # The old page is marked; a new document has a fresh window without the mark. Asking
+    # while the browser navigates may fail in several ways (a stale element was reported
+    # by chromedriver as "Node with given id does not belong to the document", a script
+    # as a destroyed context): each means "not yet", so the wait ignores them and asks again.
+    driver.execute_script("window.anshinOldPage = true")
     button.click()
-    WebDriverWait(driver, WAIT_S).until(expected_conditions.staleness_of(page))
-    WebDriverWait(driver, WAIT_S).until(
-        lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, WAIT_S, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return window.anshinOldPage === undefined && document.readyState === 'complete'"))
 
 
 def sign_in(driver, member):
