@@ -198,8 +198,9 @@ pub fn policy(data: &[u8]) {
 }
 
 /// The literal gate of a policy pattern (first line) is sound on a text (the rest): every
-/// match starts with one of the `Starts` literals (and contains one of those it `requires`),
-/// or contains one of the `Contains` ones, ASCII case ignored — or the rule engine would skip a text the pattern matches.
+/// match starts with one of the `Starts` literals (and contains one of those it
+/// `requires`), or contains one of the `Contains` ones, ASCII case ignored — or the rule
+/// engine would skip a text the pattern matches.
 pub fn gate(data: &[u8]) {
     let Ok(input) = std::str::from_utf8(data) else {
         return;

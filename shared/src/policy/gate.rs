@@ -38,9 +38,9 @@ pub enum Gate {
 const MAX_VARIANTS: usize = 64;
 /// The most literals a required-literal set may hold.
 const MAX_REQUIRED: usize = 64;
-/// Gate literals are cut to this many characters. A prefix of every match's prefix is still one, and a piece of
-/// a required literal is still required, so the gate stays sound; what the cut buys is
-/// the automaton's size. Uncut, the embedded policy's cross
+/// Gate literals are cut to this many characters. A prefix of every match's prefix is
+/// still one, and a piece of a required literal is still required, so the gate stays
+/// sound; what the cut buys is the automaton's size. Uncut, the embedded policy's cross
 /// products (`(essay|thesis|…) (writing )?(help|service)s? …` alone spells 6,338) come to
 /// ~47,000 literals, and building their automaton was half of a cold start; cut, ~10,000.
 /// Measured with `bench/run.sh`'s texts (release build, one core): uncut, cold start

@@ -49,15 +49,7 @@ pub enum RulesError {
 /// already lower-cased, but a pattern author's `LINE` should still mean `line`), with
 /// the `regex` crate's semantics and limits.
 pub fn compile_pattern(pattern: &str) -> Result<Regex, Box<meta::BuildError>> {
-    meta::Builder::new()
-        .configure(
-            meta::Config::new()
-                .match_kind(regex_automata::MatchKind::LeftmostFirst)
-                .utf8_empty(true)
-                .nfa_size_limit(Some(1 << 22))
-                .hybrid_cache_capacity(2 * (1 << 20)),
-        )
-        .syntax(syntax::Config::new().utf8(true).case_insensitive(true))
+    pattern_builder(regex_automata::MatchKind::LeftmostFirst)
         .build(pattern)
         .map_err(Box::new)
 }
@@ -66,17 +58,25 @@ pub fn compile_pattern(pattern: &str) -> Result<Regex, Box<meta::BuildError>> {
 /// matching anywhere in a text (`which_overlapping_matches`), with the same syntax as
 /// [`compile_pattern`]: one scan for a set of yes/no questions.
 pub fn compile_pattern_set(patterns: &[String]) -> Result<Regex, Box<meta::BuildError>> {
-    meta::Builder::new()
+    pattern_builder(regex_automata::MatchKind::All)
+        .build_many(patterns)
+        .map_err(Box::new)
+}
+
+/// The one configuration every policy pattern is compiled with; only how matches are
+/// reported differs between a single pattern and a set.
+fn pattern_builder(match_kind: regex_automata::MatchKind) -> meta::Builder {
+    let mut builder = meta::Builder::new();
+    builder
         .configure(
             meta::Config::new()
-                .match_kind(regex_automata::MatchKind::All)
+                .match_kind(match_kind)
                 .utf8_empty(true)
                 .nfa_size_limit(Some(1 << 22))
                 .hybrid_cache_capacity(2 * (1 << 20)),
         )
-        .syntax(syntax::Config::new().utf8(true).case_insensitive(true))
-        .build_many(patterns)
-        .map_err(Box::new)
+        .syntax(syntax::Config::new().utf8(true).case_insensitive(true));
+    builder
 }
 
 /// One rule of the policy, as written.
@@ -511,4 +511,4 @@ fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
 }
 
 #[cfg(test)]
-pub(super) mod tests;
+pub(crate) mod tests;

@@ -125,37 +125,32 @@ fn initializer<'g>(graph: &'g GraphProto, name: &str) -> Option<&'g TensorProto>
 /// A float tensor's values, from `raw_data` (little-endian, as numpy writes it) or
 /// `float_data`.
 fn floats(tensor: &TensorProto) -> Option<Vec<f32>> {
-    if tensor.data_type != FLOAT {
-        return None;
-    }
-    if tensor.raw_data.is_empty() {
-        return Some(tensor.float_data.clone());
-    }
-    let chunks = tensor.raw_data.chunks_exact(4);
-    if !chunks.remainder().is_empty() {
-        return None;
-    }
-    Some(
-        chunks
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect(),
-    )
+    values(tensor, FLOAT, &tensor.float_data, f32::from_le_bytes)
 }
 
 fn int64s(tensor: &TensorProto) -> Option<Vec<i64>> {
-    if tensor.data_type != INT64 {
+    values(tensor, INT64, &tensor.int64_data, i64::from_le_bytes)
+}
+
+/// A tensor's values of type `data_type`: from `raw_data`, `N` little-endian bytes each,
+/// or else from the typed field; `None` for another type or a ragged `raw_data`.
+fn values<T: Clone, const N: usize>(
+    tensor: &TensorProto,
+    data_type: i32,
+    typed: &[T],
+    from_le_bytes: fn([u8; N]) -> T,
+) -> Option<Vec<T>> {
+    if tensor.data_type != data_type {
         return None;
     }
     if tensor.raw_data.is_empty() {
-        return Some(tensor.int64_data.clone());
+        return Some(typed.to_vec());
     }
-    let chunks = tensor.raw_data.chunks_exact(8);
+    let chunks = tensor.raw_data.chunks_exact(N);
     if !chunks.remainder().is_empty() {
         return None;
     }
-    Some(
-        chunks
-            .map(|b| i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
-            .collect(),
-    )
+    chunks
+        .map(|bytes| bytes.try_into().ok().map(from_le_bytes))
+        .collect()
 }

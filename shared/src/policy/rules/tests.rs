@@ -110,7 +110,7 @@ fn a_bad_pattern_is_refused_at_load_naming_where_it_stands() {
 }
 
 /// The texts the tests read: the policy's own examples and the training corpus.
-pub(in crate::policy) fn team_texts() -> Vec<String> {
+pub(crate) fn team_texts() -> Vec<String> {
     let mut texts = Vec::new();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/model/corpus");
     let mut files: Vec<_> = std::fs::read_dir(dir)
